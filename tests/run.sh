@@ -1,0 +1,70 @@
+#!/bin/sh
+# Run every test program and count the results.
+#
+# Each test prints lines "PASS: ..." or "FAIL: ..." (C tests through
+# tests/test.h, Python tests through tests/integration/harness.py).  A program
+# that exits non-zero without printing a FAIL line (a crash, a sanitizer
+# report) counts as one failure.  Logs go to $BUILD/test-logs/.  The last line
+# is "N passed, N failed".
+set -u
+BUILD=${BUILD:-build}
+SAN=$BUILD/asan
+LOGS=$BUILD/test-logs
+mkdir -p "$LOGS"
+rm -f "$LOGS"/*.log
+
+export BALIE_FIXTURES=${BALIE_FIXTURES:-tests/fixtures}
+export BALIE_BIN=${BALIE_BIN:-$SAN/balie}
+export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0}
+PY=${PYTHON:-python3}
+
+passed=0
+failed=0
+failures=""
+
+run_one() { # name, command...
+	name=$1; shift
+	log="$LOGS/$(echo "$name" | tr '/' '_').log"
+	start=$(date +%s)
+	timeout -k 10 ${TEST_TIMEOUT:-600} "$@" >"$log" 2>&1
+	rc=$?
+	p=$(grep -c '^PASS: ' "$log")
+	f=$(grep -c '^FAIL: ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "FAIL: $name: exited with status $rc (see $log)" >>"$log"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	end=$(date +%s)
+	printf '%-44s %4d passed %3d failed  %3ds\n' "$name" "$p" "$f" $((end - start))
+	if [ "$f" -gt 0 ]; then
+		grep -A8 '^FAIL: ' "$log" | head -40
+		tail -20 "$log" | grep -iE 'sanitizer|error|leak' | head -10
+		failures="$failures $name"
+	fi
+}
+
+for t in "$SAN"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_one "unit/$(basename "$t")" "$t"
+done
+for t in "$SAN"/rtests/test_*; do
+	[ -x "$t" ] || continue
+	run_one "render/$(basename "$t")" "$t"
+done
+for t in tests/integration/test_*.py; do
+	[ -f "$t" ] || continue
+	run_one "integration/$(basename "$t" .py)" "$PY" "$t"
+done
+for t in tests/integration/test_*.sh; do
+	[ -f "$t" ] || continue
+	run_one "integration/$(basename "$t" .sh)" sh "$t"
+done
+
+[ -n "$failures" ] && echo "failing:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
