@@ -83,8 +83,16 @@ void source_batch_add_deleted(source_batch_t *b, const char *key)
 const source_ops_t *source_ops_for(network_t n, source_kind_t kind)
 {
 	(void)kind;
+	const source_ops_t *ops = NULL;
 	switch (n) {
-	case NET_MASTODON: return &mastodon_source_ops;
-	default: return NULL;
+	case NET_MASTODON: ops = &mastodon_source_ops; break;
+	case NET_BLUESKY: ops = &bluesky_source_ops; break;
+	case NET_RSS: ops = &rss_source_ops; break;
+	case NET_X: ops = &x_source_ops; break;
+	case NET_NOTICE: ops = &notices_source_ops; break;
+	case NET_FACEBOOK: ops = &facebook_source_ops; break;
+	case NET_LINKEDIN: ops = &linkedin_source_ops; break;
+	default: break;
 	}
+	return ops; /* NULL for a weak symbol that no file defines yet */
 }
