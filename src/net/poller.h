@@ -53,6 +53,11 @@ void poller_reload(poller_t *p, const config_t *cfg);
 /* Stop the thread and free p. */
 void poller_stop(poller_t *p);
 
+/* The bundled sample feed (posts.json format) shown while the cache is empty
+ * and the configuration asks for it (display.sample).  Call before
+ * poller_start(); path copied. */
+void poller_set_sample_file(const char *path);
+
 /* --once: poll every source once, update the cache, print one status line
  * per source to out.  Returns 0 when every source answered, 1 otherwise. */
 int poller_once(const config_t *cfg, cache_t *cache, FILE *out);

@@ -1,0 +1,29 @@
+/*
+ * feed: from every cached post to the list the screen shows.
+ *
+ * The cache keeps what the sources brought (per source, unfiltered apart from
+ * visibility); the feed applies the public-screen filters of the
+ * configuration (sensitive, bots, replies, boosts, blocked words, languages,
+ * maximum age, hashtag posts limited to configured people), hides posts hidden
+ * by an administrator (--hide), shows one person's accounts on several
+ * networks as that person, collapses a post cross-posted to two networks into
+ * one, and orders the result newest first.  Pure: no I/O, no clock.
+ */
+#ifndef BALIE_FEED_H
+#define BALIE_FEED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../config/config.h"
+#include "model.h"
+
+/* Fill out (appended; clones, caller owns) with the posts to show, newest
+ * first.  hidden: keys or URLs hidden for good; may be NULL.  now: wall clock. */
+void feed_build(const config_t *cfg, const post_list_t *cached,
+                const char *const *hidden, size_t n_hidden, int64_t now, post_list_t *out);
+
+/* Whether one post passes the configuration's filters (exposed for tests). */
+bool feed_keep(const config_t *cfg, const post_t *p, int64_t now);
+
+#endif
