@@ -44,7 +44,7 @@ define objs
 $(patsubst %.c,$(1)/obj/%.o,$(2))
 endef
 
-.PHONY: all run check deps deps-test install uninstall clean test-bin bench soak fuzz asan
+.PHONY: all run check deps deps-test install uninstall clean test-bin bench soak fuzz fuzz-bin asan
 
 all: $(BUILD)/balie
 
@@ -117,5 +117,40 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+
+# ---- fuzzing (libFuzzer, clang) ---------------------------------------------
+# tests/fuzz/fuzz_NAME.c each define LLVMFuzzerTestOneInput for one parser;
+# seeds live in tests/fuzz/seeds/NAME/.  `make fuzz` runs each for
+# FUZZ_SECONDS (corpus grows in build/fuzz/corpus/NAME); `make check` runs a
+# short pass over the seeds (tests/run.sh, FUZZ_CHECK_RUNS executions each).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+FUZZ         := $(BUILD)/fuzz
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
+
+$(FUZZ)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -Wno-unused-command-line-argument $(FUZZ_FLAGS) $(core_cflags) -Itests -c $< -o $@
+
+$(FUZZ)/libbalie-core.a: $(call objs,$(FUZZ),$(CORE_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ)/fuzz_%: $(FUZZ)/obj/tests/fuzz/fuzz_%.o $(FUZZ)/libbalie-core.a
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(core_libs)
+
+fuzz-bin: $(FUZZ_BINS)
+test-bin: $(FUZZ_BINS)
+
+fuzz: deps-test
+	@$(MAKE) --no-print-directory fuzz-bin
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	  mkdir -p $(FUZZ)/corpus/$$n; \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ)/corpus/$$n tests/fuzz/seeds/$${n#fuzz_} 2>&1 \
+	    | grep -E 'stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY' ; done
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -65,6 +65,15 @@ for t in tests/integration/test_*.sh; do
 	run_one "integration/$(basename "$t" .sh)" sh "$t"
 done
 
+# a short fuzzing pass: every fuzzer over its seed corpus plus a few thousand
+# mutations; a crash is a failure (make fuzz runs the long version)
+for f in "$BUILD"/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	n=$(basename "$f")
+	seeds=tests/fuzz/seeds/${n#fuzz_}
+	run_one "fuzz/$n" sh -c "'$f' -runs=${FUZZ_CHECK_RUNS:-3000} -max_total_time=60 '$seeds' && echo 'PASS: $n: seeds and ${FUZZ_CHECK_RUNS:-3000} mutations without a crash'"
+done
+
 [ -n "$failures" ] && echo "failing:$failures"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
