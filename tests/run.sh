@@ -71,7 +71,9 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	n=$(basename "$f")
 	seeds=tests/fuzz/seeds/${n#fuzz_}
-	run_one "fuzz/$n" sh -c "'$f' -runs=${FUZZ_CHECK_RUNS:-3000} -max_total_time=60 '$seeds' && echo 'PASS: $n: seeds and ${FUZZ_CHECK_RUNS:-3000} mutations without a crash'"
+	work="$BUILD/fuzz/check-corpus/$n"   # new units go here, never into the seeds
+	rm -rf "$work"; mkdir -p "$work"
+	run_one "fuzz/$n" sh -c "'$f' -runs=${FUZZ_CHECK_RUNS:-3000} -max_total_time=60 '$work' '$seeds' && echo 'PASS: $n: seeds and ${FUZZ_CHECK_RUNS:-3000} mutations without a crash'"
 done
 
 [ -n "$failures" ] && echo "failing:$failures"

@@ -14,6 +14,15 @@
  * removes the temp file and leaves path untouched. */
 bool fsio_write_atomic(const char *path, const void *data, size_t len);
 
+/* The same with the new file's permission bits (before umask): 0600 for
+ * anything secret.  fsio_write_atomic() uses 0644. */
+bool fsio_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode);
+
+/* True when name (a file name without directory) is one of the temp files
+ * fsio_write_atomic*() creates, "<target>.tmp.<pid>.<n>": a writer that was
+ * killed leaves these behind, and the directory's owner removes them. */
+bool fsio_is_temp_name(const char *name);
+
 /* Read a whole file (up to max bytes; larger files fail with EFBIG).
  * Returns a NUL-terminated buffer (caller frees) and its length in *len. */
 char *fsio_read_file(const char *path, size_t max, size_t *len);

@@ -72,6 +72,13 @@ char *cache_media_store(cache_t *c, const void *data, size_t len);
 /* Full path of a stored media name, or NULL when name is not a valid
  * media name or the file is missing.  Marks it used (for LRU).  Caller frees. */
 char *cache_media_path(cache_t *c, const char *name);
+/* True when name is a well-formed media name: exactly 64 lowercase hex
+ * digits, ".", and one of the extensions cache_media_ext() returns.  Names
+ * read back from posts.json are checked with this before use. */
+bool cache_media_name_valid(const char *name);
+/* The extension for these bytes, from their magic number: "png", "jpg",
+ * "gif", "webp", "avif", "heic", "svg" or "bin".  Static string. */
+const char *cache_media_ext(const void *data, size_t len);
 /* Delete least-recently-used media until the total is under the limit,
  * never deleting files referenced by posts in keep.  Returns bytes freed. */
 long long cache_media_evict(cache_t *c, const post_list_t *keep);

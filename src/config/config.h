@@ -48,6 +48,8 @@ typedef struct {
 	size_t n_servers;
 	network_t network;   /* NET_MASTODON (default) */
 	bool anyone;         /* show posts by anyone, not only configured people (default true for CLI) */
+	char *id;            /* section name: [hashtag "twitampt"] -> "twitampt"; "TAG@SERVER" for --hashtag */
+	char *token_file;    /* mastodon_token (one server only) or bluesky_password; NULL when none */
 } config_hashtag_t;
 
 typedef struct {
@@ -105,6 +107,7 @@ typedef struct {
 	char **languages;    /* empty = all */
 	size_t n_languages;
 	int max_age_days;    /* 0 = no limit (the cache's age limit still applies) */
+	bool public_only;    /* only posts with visibility public; default true */
 } config_filter_t;
 
 typedef struct config {
@@ -119,6 +122,7 @@ typedef struct config {
 	config_cache_t cache;
 	config_network_t network;
 	config_filter_t filter;
+	char *notices_file;  /* [notices] file: front-desk notices, or NULL */
 } config_t;
 
 /* A config with every default and no sources.  Caller frees with config_free(). */
@@ -127,7 +131,8 @@ config_t *config_new_default(void);
 /* Parse path into a fresh config.  On error returns NULL and sets *err to a
  * message "FILE:LINE: [section] key: message" (caller frees); nothing global
  * changes.  A missing file is an error here (the caller decides whether a
- * missing default path is fine). */
+ * missing default path is fine).  Relative paths in the file (photo, logo,
+ * token files...) are taken relative to the file's own directory. */
 config_t *config_load(const char *path, char **err);
 
 /* Same, from a string (tests, fuzzers); name is used in messages. */
@@ -143,6 +148,11 @@ bool config_add_cli_hashtag(config_t *c, const char *spec, char **err);
 
 /* Person by id, or NULL. */
 const config_person_t *config_person(const config_t *c, const char *id);
+
+/* The [hashtag] or [feed] section a source key (source_spec_t.key, post_t.source)
+ * came from, or NULL.  Valid while c lives. */
+const config_hashtag_t *config_hashtag_for_source(const config_t *c, const char *source_key);
+const config_feed_t *config_feed_for_source(const config_t *c, const char *source_key);
 
 /* Expand the configuration into the list of sources to poll (one per
  * account, one per hashtag and server, one per feed).  *out is an owned

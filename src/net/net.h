@@ -51,6 +51,9 @@ typedef struct net_request {
 	void *user;           /* opaque; returned in the response */
 } net_request_t;
 
+/* max_body value meaning "the media cap" (net_options_t.max_media), for images. */
+#define NET_MAX_BODY_MEDIA SIZE_MAX
+
 typedef struct net_response {
 	uint64_t id;
 	void *user;
