@@ -347,9 +347,13 @@ static void save(poller_t *p)
 		cache_options_default(&co);
 		co.max_age_days = p->cfg->cache.max_age_days;
 		co.max_posts = p->cfg->cache.max_posts;
+		co.max_media_bytes = (long long)p->cfg->cache.max_media_mb * 1024 * 1024;
 		cache_prune(&co, &p->all, clock_wall());
-		if (cache_save_posts(p->cache, &p->all))
+		if (cache_save_posts(p->cache, &p->all)) {
 			p->posts_dirty = false;
+			/* media no kept post uses go first; LRU above the size limit */
+			cache_media_evict(p->cache, &p->all);
+		}
 	}
 	cJSON *st = state_json(p);
 	cache_save_state(p->cache, st);
