@@ -94,5 +94,5 @@ const source_ops_t *source_ops_for(network_t n, source_kind_t kind)
 	case NET_LINKEDIN: ops = &linkedin_source_ops; break;
 	default: break;
 	}
-	return ops; /* NULL for a weak symbol that no file defines yet */
+	return ops; /* NULL: no adapter for this network (NET_SAMPLE) */
 }

@@ -106,16 +106,14 @@ struct source {
 	char *token;              /* token read from spec->token_file by the poller, or NULL; never log */
 };
 
-/* The adapters, one per file in src/sources/.  Declared weak while a
- * network is being built so the tree links without it; source_ops_for()
- * reports a network without an adapter as unsupported. */
+/* The adapters, one per file in src/sources/. */
 extern const source_ops_t mastodon_source_ops;
-extern const source_ops_t bluesky_source_ops __attribute__((weak));
-extern const source_ops_t rss_source_ops __attribute__((weak));
-extern const source_ops_t x_source_ops __attribute__((weak));
-extern const source_ops_t notices_source_ops __attribute__((weak));
-extern const source_ops_t facebook_source_ops __attribute__((weak));
-extern const source_ops_t linkedin_source_ops __attribute__((weak));
+extern const source_ops_t bluesky_source_ops;
+extern const source_ops_t rss_source_ops;
+extern const source_ops_t x_source_ops;
+extern const source_ops_t notices_source_ops;
+extern const source_ops_t facebook_source_ops;
+extern const source_ops_t linkedin_source_ops;
 
 /* Adapter for a network, or NULL when balie has none (yet). */
 const source_ops_t *source_ops_for(network_t n, source_kind_t kind);
