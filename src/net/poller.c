@@ -30,6 +30,8 @@
 #include "../base/url.h"
 #include "../base/xmalloc.h"
 #include "../feed/feed.h"
+#include "../sources/advice.h"
+#include "../sources/linkedin.h"
 #include "../sources/source.h"
 #include "net.h"
 
@@ -52,6 +54,7 @@ typedef struct src_rt {
 	int64_t last_ok;        /* wall */
 	int64_t last_attempt;   /* wall */
 	int64_t failing_since;  /* wall; 0 while fine */
+	int64_t token_warned;   /* wall; last token-expiry warning */
 	bool answered_once;     /* for --once */
 	bool finished_once;
 	cJSON *saved_state;     /* adapter state to hand to init() */
@@ -373,6 +376,19 @@ static void carry_files(post_t *np, const post_t *old)
 			if (!np->media[i].file && old->media[j].file && np->media[i].url &&
 			    old->media[j].url && strcmp(np->media[i].url, old->media[j].url) == 0)
 				np->media[i].file = xstrdup(old->media[j].file);
+	if (np->card && old->card && !np->card->image_file && old->card->image_file &&
+	    np->card->image_url && old->card->image_url &&
+	    strcmp(np->card->image_url, old->card->image_url) == 0)
+		np->card->image_file = xstrdup(old->card->image_file);
+	if (np->booster && old->booster && !np->booster->avatar_file && old->booster->avatar_file &&
+	    np->booster->avatar_url && old->booster->avatar_url &&
+	    strcmp(np->booster->avatar_url, old->booster->avatar_url) == 0)
+		np->booster->avatar_file = xstrdup(old->booster->avatar_file);
+	for (size_t i = 0; i < np->n_emojis; i++)
+		for (size_t j = 0; j < old->n_emojis; j++)
+			if (!np->emojis[i].file && old->emojis[j].file && np->emojis[i].url &&
+			    old->emojis[j].url && strcmp(np->emojis[i].url, old->emojis[j].url) == 0)
+				np->emojis[i].file = xstrdup(old->emojis[j].file);
 	np->fetched = old->fetched;
 }
 
@@ -660,8 +676,25 @@ static void submit_next(poller_t *p, src_rt_t *r)
 	net_submit(p->net, req);
 }
 
+/* LinkedIn tokens live 60 days: warn once a day from a week before. */
+static void warn_token_expiry(src_rt_t *r)
+{
+	if (r->src.spec->network != NET_LINKEDIN || !r->src.token)
+		return;
+	int64_t now = clock_wall();
+	if (r->token_warned && now - r->token_warned < 86400)
+		return;
+	char *w = linkedin_token_warning(r->src.token, r->src.spec->token_file, now);
+	if (w) {
+		log_warn("poller", "%s: %s", r->src.spec->key, w);
+		free(w);
+	}
+	r->token_warned = now;
+}
+
 static void start_cycle(poller_t *p, src_rt_t *r)
 {
+	warn_token_expiry(r);
 	r->in_cycle = true;
 	r->requests = 0;
 	source_batch_clear(&r->batch);
@@ -970,6 +1003,9 @@ int poller_once(const config_t *cfg, cache_t *cache, FILE *out)
 		size_t kept = cached_count(p, r->src.spec->key);
 		fprintf(out, "%-4s %s: %s (%zu posts cached)\n", ok ? "ok" : "FAIL", r->src.spec->key,
 		        r->message ? r->message : source_status_name(r->status), kept);
+		const char *advice = ok ? NULL : source_advice(r->src.spec->network, r->status);
+		if (advice)
+			fprintf(out, "     what to do: %s\n", advice);
 	}
 	if (p->n_srcs == 0)
 		fprintf(out, "no sources configured\n");
