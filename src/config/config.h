@@ -10,7 +10,8 @@
  *   [hashtag "twitampt"]      a hashtag and the servers to ask
  *   servers = social.overheid.nl, mastodon.social
  *
- *   [display] [cache] [network] [filter]   settings (see README, "Configuration")
+ *   [organisation "x"], [feed "nieuws"] (url), [notices] (file)
+ *   [display] [cache] [network] [filter]   settings (see docs/config.md)
  *
  * Every key has a default.  Unknown sections and keys are errors; errors read
  * "FILE:LINE: [section] key: message".  Parsing never touches global state:
