@@ -144,7 +144,9 @@ char *fsio_read_file(const char *path, size_t max, size_t *len)
 	assert(path);
 	if (len)
 		*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO must not block; cleared once we know the
+	 * file is regular. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
 	struct stat st;
@@ -159,6 +161,9 @@ char *fsio_read_file(const char *path, size_t max, size_t *len)
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL; /* a FIFO would block */
 		return NULL;
 	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
 		close(fd);
 		errno = EFBIG;

@@ -209,7 +209,7 @@ static void publish(poller_t *p)
 
 /* Read a token file that only this user may read.  NULL with *err set when
  * the file is missing, empty or readable by others.  Only the first line is
- * the token, except for LinkedIn, whose second line may carry the expiry. */
+ * the token, except for LinkedIn and Bluesky, whose adapters read more. */
 static char *read_token(const char *path, network_t net, char **err)
 {
 	struct stat st;
@@ -233,7 +233,9 @@ static char *read_token(const char *path, network_t net, char **err)
 		*err = xasprintf("token file %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (net != NET_LINKEDIN)
+	/* LinkedIn files may carry "expires=" on line 2; Bluesky app-password
+	 * files are "handle\npassword": those adapters read the whole file. */
+	if (net != NET_LINKEDIN && net != NET_BLUESKY)
 		text[strcspn(text, "\r\n")] = '\0';
 	size_t n = strlen(text);
 	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
