@@ -519,6 +519,8 @@ void config_free(config_t *c)
 	free(n->x_api);
 	free(n->facebook_graph);
 	free(n->linkedin_api);
+	free(n->facebook_graph_version);
+	free(n->linkedin_version);
 	free_strv(c->filter.blocked_words, c->filter.n_blocked_words);
 	free_strv(c->filter.languages, c->filter.n_languages);
 	free(c->notices_file);
@@ -787,6 +789,30 @@ static bool h_url(parser_t *p, const key_def_t *k, const char *v, void *base)
 	free(*dst);
 	*dst = b;
 	return true;
+}
+
+/* API versions: Facebook Graph "vN.N", LinkedIn "YYYYMM" or "YYYYMM.RR".
+ * Checked here so a typo is a config error, not a failing source. */
+static bool h_api_version(parser_t *p, const key_def_t *k, const char *v, void *base)
+{
+	char vb[SHOWN_MAX + 8];
+	bool ok;
+	if (strcmp(k->name, "facebook_graph_version") == 0) {
+		unsigned a, b;
+		char tail;
+		ok = sscanf(v, "v%u.%u%c", &a, &b, &tail) == 2 && a < 1000 && b < 1000;
+		if (!ok)
+			return fail(p, p->line, k->name, "must look like v25.0 (got '%s')", shown(vb, sizeof vb, v));
+	} else {
+		size_t n = strlen(v);
+		ok = (n == 6 || (n == 9 && v[6] == '.'));
+		for (size_t i = 0; ok && i < n; i++)
+			ok = i == 6 ? v[i] == '.' : (v[i] >= '0' && v[i] <= '9');
+		if (!ok)
+			return fail(p, p->line, k->name, "must look like 202609 or 202609.01 (got '%s')",
+			            shown(vb, sizeof vb, v));
+	}
+	return h_string(p, k, v, base);
 }
 
 /* Split a comma-separated list into trimmed items; an empty value is an empty list. */
@@ -1099,6 +1125,8 @@ static const key_def_t network_keys[] = {
 	{ "x_api", h_url, N(x_api), 0, 0, 0, NULL },
 	{ "facebook_graph", h_url, N(facebook_graph), 0, 0, 0, NULL },
 	{ "linkedin_api", h_url, N(linkedin_api), 0, 0, 0, NULL },
+	{ "facebook_graph_version", h_api_version, N(facebook_graph_version), 0, 0, 0, NULL },
+	{ "linkedin_version", h_api_version, N(linkedin_version), 0, 0, 0, NULL },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 

@@ -96,6 +96,8 @@ typedef struct {
 	char *x_api;           /* default https://api.x.com */
 	char *facebook_graph;  /* default https://graph.facebook.com */
 	char *linkedin_api;    /* default https://api.linkedin.com */
+	char *facebook_graph_version; /* "v25.0"; NULL = the adapter's default */
+	char *linkedin_version;       /* LinkedIn-Version "202609"; NULL = the adapter's default */
 } config_network_t;
 
 typedef struct {

@@ -31,6 +31,7 @@
 #include "../base/xmalloc.h"
 #include "../feed/feed.h"
 #include "../sources/advice.h"
+#include "../sources/facebook.h"
 #include "../sources/linkedin.h"
 #include "../sources/source.h"
 #include "net.h"
@@ -307,6 +308,9 @@ static src_rt_t *rt_new(source_spec_t *spec, const cJSON *state)
 
 static void build_sources(poller_t *p, const cJSON *state)
 {
+	/* validated by the config parser; NULL restores each adapter's default */
+	facebook_set_graph_version(p->cfg->network.facebook_graph_version);
+	linkedin_set_version(p->cfg->network.linkedin_version);
 	source_spec_t **specs = NULL;
 	size_t n = config_sources(p->cfg, &specs);
 	p->srcs = n ? xcalloc(n, sizeof *p->srcs) : NULL;

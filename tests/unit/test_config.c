@@ -374,6 +374,24 @@ TEST(error_bad_rotate_language_theme)
 	          "such as nl or en)");
 }
 
+TEST(api_versions_checked_and_kept)
+{
+	CHECK_ERR("[network]\nfacebook_graph_version = 25.0\n",
+	          "t.conf:2: [network] facebook_graph_version: must look like v25.0 (got '25.0')");
+	CHECK_ERR("[network]\nlinkedin_version = 2026-09\n",
+	          "t.conf:2: [network] linkedin_version: must look like 202609 or 202609.01 (got '2026-09')");
+	char *err = NULL;
+	const char *good = "[network]\nfacebook_graph_version = v26.0\nlinkedin_version = 202610.01\n";
+	config_t *c = config_parse(good, strlen(good), "t.conf", &err);
+	CHECK(c != NULL);
+	EXPECT(strcmp(c->network.facebook_graph_version, "v26.0") == 0);
+	EXPECT(strcmp(c->network.linkedin_version, "202610.01") == 0);
+	config_free(c);
+	c = config_new_default();
+	EXPECT(c->network.facebook_graph_version == NULL && c->network.linkedin_version == NULL);
+	config_free(c);
+}
+
 TEST(error_duplicate_key)
 {
 	CHECK_ERR("[display]\nrotate = 90\n\nrotate = 180\n",
@@ -1061,6 +1079,7 @@ int main(void)
 	RUN(error_out_of_range);
 	RUN(error_bad_bool);
 	RUN(error_bad_rotate_language_theme);
+	RUN(api_versions_checked_and_kept);
 	RUN(error_duplicate_key);
 	RUN(error_duplicate_section);
 	RUN(error_section_header_syntax);
