@@ -14,9 +14,14 @@ test_pkgs="python3 clang libclang-rt-14-dev openssl"
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$build_pkgs $test_pkgs"
 
+# Ask for this machine's architecture explicitly: with multiarch (cross
+# builds) an arm64 -dev package must not count as the native one.
+arch=$(dpkg --print-architecture 2>/dev/null || echo "")
 missing=""
 for p in $pkgs; do
-	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	q=$p
+	case "$p" in fonts-*|ca-certificates|python3) ;; *) [ -n "$arch" ] && q="$p:$arch" ;; esac
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$q" 2>/dev/null || true)
 	case "$st" in
 	ii*) ;;
 	*) missing="$missing $p" ;;

@@ -357,11 +357,6 @@ static void *signal_thread(void *arg)
 
 static int run_screen(config_t *cfg)
 {
-	if (!screen_run) {
-		fprintf(stderr, "balie: this build has no screen\n");
-		config_free(cfg);
-		return EXIT_SCREEN;
-	}
 	cache_t *c = open_cache(cfg, true);
 	if (!c) {
 		config_free(cfg);

@@ -37,6 +37,7 @@
 #include "../layout/layout.h"
 #include "../layout/timefmt.h"
 #include "../net/poller.h"
+#include "../platform/platform.h"
 #include "../playlist/pacer.h"
 #include "../playlist/playlist.h"
 #include "draw.h"
@@ -538,12 +539,10 @@ static void draw_frame(scr_t *S, double t, bool complete)
 	}
 	SDL_RenderPresent(ren);
 	last_stats.presents++;
-	if (platform_frame_presented)
-		platform_frame_presented();
+	platform_frame_presented();
 	if (complete && !S->ready_sent) {
 		S->ready_sent = true;
-		if (platform_ready)
-			platform_ready();
+		platform_ready();
 	}
 }
 

@@ -38,22 +38,20 @@ typedef struct screen_options {
 /* Run the screen until quit: starts the poller itself, shows cards from
  * poller_snapshot(), returns the exit status (0; 4 when the display or the
  * fonts cannot be opened; 1 when --screenshot could not be written).
- * Takes ownership of cfg.  Declared weak so that programs without the
- * render objects link (main checks for NULL). */
-int screen_run(config_t *cfg, cache_t *cache, const screen_options_t *opt) __attribute__((weak));
+ * Takes ownership of cfg. */
+int screen_run(config_t *cfg, cache_t *cache, const screen_options_t *opt);
 
 /* Thread-safe and async-signal-safe: ask the running screen to reload
  * (SIGHUP) or quit (SIGTERM).  Without a running screen they only set a
  * flag that the next screen_run() sees. */
-void screen_request_reload(void) __attribute__((weak));
-void screen_request_quit(void) __attribute__((weak));
+void screen_request_reload(void);
+void screen_request_quit(void);
 
-/* Hooks for the platform (systemd), called on the main thread when defined:
- * platform_frame_presented() after every SDL_RenderPresent (watchdog),
- * platform_ready() once, after the first complete card is presented.
- * Weak: define them anywhere in the program to get the calls. */
-void platform_frame_presented(void) __attribute__((weak));
-void platform_ready(void) __attribute__((weak));
+/* The screen tells systemd (src/platform/platform.h) on the main thread:
+ * platform_frame_presented() after every SDL_RenderPresent and at least at
+ * each wake-up (watchdog keep-alive), platform_ready() once, after the first
+ * complete card is presented.  Strong calls: weak references would not pull
+ * platform.o out of the core archive and the calls would silently vanish. */
 
 /* Counters for tests and the benchmark (main thread). */
 typedef struct {
