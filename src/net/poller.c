@@ -592,6 +592,10 @@ static void schedule_next(src_rt_t *r, source_status_t st)
 	int64_t interval = (int64_t)(r->src.spec->interval_s > 0 ? r->src.spec->interval_s : 60) * 1000;
 	if (st == SRC_DONE || st == SRC_NOT_MODIFIED) {
 		r->due_ms = now + jitter(interval);
+		/* an answer that used up the rate limit: wait for its reset, not a 429 */
+		int64_t until_reset = (r->batch.retry_at - clock_wall()) * 1000;
+		if (r->batch.retry_at > 0 && until_reset > interval)
+			r->due_ms = now + (until_reset > 3600 * 1000 ? 3600 * 1000 : until_reset);
 		return;
 	}
 	if (st == SRC_ERR_RATE && r->batch.retry_at > 0) {
