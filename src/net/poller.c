@@ -37,6 +37,7 @@
 #include "net.h"
 
 #define BACKOFF_CAP_S (15 * 60)
+#define AUTH_RETRY_S (60 * 60)  /* a rejected token is tried again this often */
 #define MEDIA_RETRY_S (30 * 60)
 #define MEDIA_MAX_INFLIGHT 4
 #define MEDIA_POSTS_CONSIDERED 100
@@ -45,7 +46,6 @@ typedef struct src_rt {
 	source_t src;
 	bool active;            /* adapter exists and spec is usable */
 	bool in_cycle;
-	bool dead;              /* auth failed: no polling until reload */
 	int64_t due_ms;         /* monotonic */
 	int failures;           /* consecutive */
 	source_batch_t batch;
@@ -59,6 +59,8 @@ typedef struct src_rt {
 	bool answered_once;     /* for --once */
 	bool finished_once;
 	cJSON *saved_state;     /* adapter state to hand to init() */
+	char *fail_text;        /* the failure line last logged for this source */
+	char *fail_cond;        /* ... and its condition (digits squashed), see log_failure() */
 } src_rt_t;
 
 /* A request's user pointer is the src_rt_t it belongs to, or &media_job for a
@@ -264,6 +266,8 @@ static void rt_free(src_rt_t *r)
 	}
 	source_batch_clear(&r->batch);
 	free(r->message);
+	free(r->fail_text);
+	free(r->fail_cond);
 	cJSON_Delete(r->saved_state);
 	free(r);
 }
@@ -611,6 +615,14 @@ static void schedule_next(src_rt_t *r, source_status_t st)
 	int64_t wait = interval << (shift > 0 ? shift : 0);
 	if (st == SRC_ERR_NOT_FOUND || st == SRC_ERR_CONFIG)
 		wait = 3600 * 1000;
+	if (st == SRC_ERR_AUTH) {
+		/* A token the server rejected is not retried every interval (that
+		 * would hammer login endpoints), but probed once an hour: a server
+		 * that answered 401 by mistake, or a token fixed in place, then
+		 * recovers without anyone reloading balie. */
+		r->due_ms = now + jitter((int64_t)AUTH_RETRY_S * 1000);
+		return;
+	}
 	if (wait > BACKOFF_CAP_S * 1000 && st != SRC_ERR_NOT_FOUND && st != SRC_ERR_CONFIG)
 		wait = BACKOFF_CAP_S * 1000;
 	r->due_ms = now + jitter(wait);
@@ -623,6 +635,41 @@ static size_t cached_count(const poller_t *p, const char *key)
 		if (p->all.items[i]->source && strcmp(p->all.items[i]->source, key) == 0)
 			n++;
 	return n;
+}
+
+/* A copy of text with every run of digits replaced by one '#'. */
+static char *squash_digits(const char *text)
+{
+	char *out = xstrdup(text);
+	size_t w = 0;
+	for (size_t i = 0; text[i]; i++) {
+		bool digit = text[i] >= '0' && text[i] <= '9';
+		if (digit && w > 0 && out[w - 1] == '#')
+			continue;
+		out[w++] = digit ? '#' : text[i];
+	}
+	out[w] = '\0';
+	return out;
+}
+
+/* Log a failing cycle once per condition.  log_event() folds identical
+ * lines, but failure texts carry numbers that change from poll to poll
+ * ("timed out after 2000 ms" / "after 2014 ms", "keeping 3" / "4 cached
+ * posts"): the same failure with other numbers is the same condition, so the
+ * line logged first is repeated (and counted, not printed) until the
+ * condition itself changes. */
+static void log_failure(src_rt_t *r, enum log_level lvl, const char *text)
+{
+	char *cond = squash_digits(text);
+	if (!r->fail_text || !r->fail_cond || strcmp(cond, r->fail_cond) != 0) {
+		free(r->fail_text);
+		free(r->fail_cond);
+		r->fail_text = xstrdup(text);
+		r->fail_cond = cond;
+	} else {
+		free(cond);
+	}
+	log_event(r->src.spec->key, lvl, "poller", "%s", r->fail_text);
 }
 
 static void finish_cycle(poller_t *p, src_rt_t *r, source_status_t st)
@@ -639,6 +686,9 @@ static void finish_cycle(poller_t *p, src_rt_t *r, source_status_t st)
 		r->answered_once = true;
 		r->failures = 0;
 		r->failing_since = 0;
+		free(r->fail_text);
+		free(r->fail_cond);
+		r->fail_text = r->fail_cond = NULL;
 		r->last_ok = wall;
 		if (wall > p->last_success)
 			p->last_success = wall;
@@ -650,20 +700,24 @@ static void finish_cycle(poller_t *p, src_rt_t *r, source_status_t st)
 		r->failures++;
 		if (!r->failing_since)
 			r->failing_since = wall;
-		if (st == SRC_ERR_AUTH)
-			r->dead = true;
 		const char *detail = r->batch.message ? r->batch.message : source_status_name(st);
 		set_message(r, detail);
 		size_t kept = cached_count(p, key);
+		char *line;
 		if (st == SRC_ERR_AUTH)
-			log_event(key, LOG_LVL_ERROR, "poller",
-			          "%s: %s: %s; polling stopped until the configuration is reloaded; "
-			          "keeping %zu cached posts", key, source_status_name(st), detail, kept);
+			line = xasprintf("%s: %s: %s; polling paused: one try an hour, or at once when "
+			                 "the configuration is reloaded; keeping %zu cached posts",
+			                 key, source_status_name(st), detail, kept);
 		else
-			log_event(key, LOG_LVL_WARN, "poller", "%s: %s: %s; keeping %zu cached posts, retrying with back-off",
-			          key, source_status_name(st), detail, kept);
+			line = xasprintf("%s: %s: %s; keeping %zu cached posts, retrying with back-off",
+			                 key, source_status_name(st), detail, kept);
+		log_failure(r, st == SRC_ERR_AUTH ? LOG_LVL_ERROR : LOG_LVL_WARN, line);
+		free(line);
 	}
 	schedule_next(r, st);
+	/* -v: the back-off as decided (tests check growth, jitter and the cap) */
+	log_debug("poller", "%s: %s; next refresh in %.1f s", key, source_status_name(st),
+	          (double)(r->due_ms - clock_mono_ms()) / 1000.0);
 	source_batch_clear(&r->batch);
 }
 
@@ -677,7 +731,8 @@ static void submit_next(poller_t *p, src_rt_t *r)
 	r->src.now = clock_wall();
 	net_request_t *req = r->src.ops->next_request(&r->src);
 	if (!req) {
-		finish_cycle(p, r, SRC_DONE);
+		source_status_t st = r->src.ops->handle(&r->src, NULL, &r->batch);
+		finish_cycle(p, r, st == SRC_CONTINUE ? SRC_DONE : st);
 		return;
 	}
 	req->user = r;
@@ -704,6 +759,7 @@ static void warn_token_expiry(src_rt_t *r)
 
 static void start_cycle(poller_t *p, src_rt_t *r)
 {
+	log_debug("poller", "%s: refresh starts", r->src.spec->key);
 	warn_token_expiry(r);
 	r->in_cycle = true;
 	r->requests = 0;
@@ -744,8 +800,8 @@ static int64_t start_due(poller_t *p)
 	int64_t now = clock_mono_ms(), next = -1;
 	for (size_t i = 0; i < p->n_srcs; i++) {
 		src_rt_t *r = p->srcs[i];
-		if (!r->active || r->dead || r->in_cycle)
-			continue;
+		if (!r->active || r->in_cycle)
+			continue; /* sources whose token was rejected are due after AUTH_RETRY_S */
 		if (r->due_ms <= now)
 			start_cycle(p, r);
 		if (!r->in_cycle) {
@@ -791,7 +847,14 @@ static poller_t *poller_new(const config_t *cfg, cache_t *cache)
 	p->cache = cache;
 	post_list_init(&p->all);
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
+	/* Deadlines on the monotonic clock: a Pi's wall clock jumps by years
+	 * when NTP first syncs, and a CLOCK_REALTIME deadline would then sleep
+	 * through every poll (clock set back) or spin (clock set forward). */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&p->reload_done, NULL);
 	srandom((unsigned)(clock_mono_ms() ^ getpid()));
 	cache_load_posts(cache, &p->all);
@@ -902,7 +965,7 @@ static void *poller_main(void *arg)
 				pthread_cond_wait(&p->cond, &p->lock);
 			} else if (next > 0) {
 				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
+				clock_gettime(CLOCK_MONOTONIC, &ts);
 				/* the real clock: under BALIE_TIME_SCALE the wait shrinks */
 				int64_t real = (int64_t)((double)next / clock_scale());
 				if (real < 1)

@@ -993,6 +993,8 @@ static source_status_t handle_error_status(source_t *s, const net_response_t *r,
 static source_status_t mastodon_handle(source_t *s, const net_response_t *r, source_batch_t *b)
 {
 	mstate_t *st = s->priv;
+	if (!r) /* next_request() had nothing more to ask: the cycle is complete */
+		return SRC_DONE;
 	assert(st->phase != PH_DONE && "handle() without a request");
 	if (r->error != NET_OK) {
 		source_batch_message(b, "%s%s%s", net_error_name(r->error), r->error_text ? ": " : "",

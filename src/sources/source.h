@@ -91,7 +91,11 @@ typedef struct source_ops {
 	/* Next request of this cycle, or NULL when the cycle needs none. Caller
 	 * (the poller) owns the returned request.  Add auth headers here. */
 	net_request_t *(*next_request)(source_t *s);
-	/* Consume the response to the last request.  Adds to *b. */
+	/* Consume the response to the last request.  Adds to *b.  When
+	 * next_request() returned NULL the poller calls handle(s, NULL, b) once
+	 * instead, and its answer is the cycle's status (SRC_DONE when all went
+	 * well; an adapter that did its work without the network, like the
+	 * notices file, or that holds back for a rate limit, says so here). */
 	source_status_t (*handle)(source_t *s, const net_response_t *r, source_batch_t *b);
 	/* State to persist across restarts (ids, etags, cursors); caller frees. May be NULL. */
 	cJSON *(*save_state)(source_t *s);

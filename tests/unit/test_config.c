@@ -735,7 +735,7 @@ TEST(bundled_configs_parse)
 		free(err);
 		if (c && i == 0) {
 			EXPECT(c->display.sample);
-			EXPECT(c->n_people == 3);
+			EXPECT(c->n_people == 10); /* 3 real accounts, 7 people of the sample feed */
 			EXPECT(config_person(c, "digitale-overheid") != NULL);
 		}
 		if (c && i == 1) {
