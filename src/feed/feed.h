@@ -26,4 +26,9 @@ void feed_build(const config_t *cfg, const post_list_t *cached,
 /* Whether one post passes the configuration's filters (exposed for tests). */
 bool feed_keep(const config_t *cfg, const post_t *p, int64_t now);
 
+/* The words of p's text as cross-post detection compares them: folded to
+ * lower case, links, mentions, '#' and punctuation left out, single spaces.
+ * Caller frees.  (Exposed for tests.) */
+char *feed_normalise_text(const post_t *p);
+
 #endif
