@@ -126,7 +126,7 @@ clean:
 # short pass over the seeds (tests/run.sh, FUZZ_CHECK_RUNS executions each).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ         := $(BUILD)/fuzz
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
@@ -142,15 +142,115 @@ $(FUZZ)/libbalie-core.a: $(call objs,$(FUZZ),$(CORE_SRC))
 $(FUZZ)/fuzz_%: $(FUZZ)/obj/tests/fuzz/fuzz_%.o $(FUZZ)/libbalie-core.a
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(core_libs)
 
+# the targets share tests/fuzz/fuzz_common.h
+$(patsubst tests/fuzz/%.c,$(FUZZ)/obj/tests/fuzz/%.o,$(FUZZ_SRC)): tests/fuzz/fuzz_common.h
+
 fuzz-bin: $(FUZZ_BINS)
 test-bin: $(FUZZ_BINS)
 
+# Each target with its dictionary (tests/fuzz/NAME.dict) when there is one;
+# a crashing input lands in build/fuzz/artifacts/NAME/, the whole output in
+# build/fuzz/NAME.log, and make fails after the last target.
 fuzz: deps-test
 	@$(MAKE) --no-print-directory fuzz-bin
-	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
-	  mkdir -p $(FUZZ)/corpus/$$n; \
+	@fail=""; for f in $(FUZZ_BINS); do n=$$(basename $$f); s=$${n#fuzz_}; \
+	  mkdir -p $(FUZZ)/corpus/$$n $(FUZZ)/artifacts/$$n; \
+	  dict=""; [ -f tests/fuzz/$$s.dict ] && dict=-dict=tests/fuzz/$$s.dict; \
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ)/corpus/$$n tests/fuzz/seeds/$${n#fuzz_} 2>&1 \
-	    | grep -E 'stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY' ; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 $$dict \
+	    -artifact_prefix=$(FUZZ)/artifacts/$$n/ $(FUZZ)/corpus/$$n tests/fuzz/seeds/$$s \
+	    >$(FUZZ)/$$n.log 2>&1 || fail="$$fail $$n"; \
+	  grep -E 'DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|ERROR|SUMMARY|Test unit written' $(FUZZ)/$$n.log; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (see $(FUZZ)/artifacts/)"; exit 1; fi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- Raspberry Pi: cross builds and the test suite under qemu ----------------
+# See firmware/README.md.  A cross build lives in its own build directory and
+# uses Debian's multiarch packages (scripts/deps-platform.sh installs them):
+#
+#   make CROSS=aarch64-linux-gnu PREFIX=/usr   build/aarch64-linux-gnu/balie for a Pi
+#   make check-arm64                           unit, render and integration tests
+#                                              built for arm64, run under qemu-aarch64
+#   make check-armhf                           the same for 32-bit ARM (32-bit time_t)
+#
+# Sanitizers are unreliable under qemu-user, so in a cross build the test tree
+# ($(BUILD)/asan) is built plain -O1 -g.  libunibreak is not Multi-Arch in
+# bookworm; its cross copy is unpacked into $(BUILD)/sysroot.
+.PHONY: check-arm64 check-armhf cross-test-bin cross-default deps-arm64 deps-armhf deps-platform-test
+
+ifdef CROSS
+ifeq ($(origin BUILD),file)
+# plain `make CROSS=...`: build into build/$(CROSS), never into build/
+.DEFAULT_GOAL := cross-default
+cross-default:
+	@$(MAKE) --no-print-directory CROSS=$(CROSS) BUILD=build/$(CROSS) all
+	@echo "built build/$(CROSS)/balie"
+ifneq ($(filter-out cross-default,$(MAKECMDGOALS)),)
+$(error with CROSS=$(CROSS) also give BUILD=build/$(CROSS), so that cross and native objects never mix)
+endif
+else
+CC         := $(CROSS)-gcc
+AR         := $(CROSS)-ar
+PKG_CONFIG := $(CROSS)-pkg-config
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer
+# 32-bit ARM on a 64-bit kernel: readdir() needs 64-bit offsets (EOVERFLOW otherwise)
+BASE_CFLAGS += -D_FILE_OFFSET_BITS=64
+CROSS_SYSROOT := $(BUILD)/sysroot
+ifeq ($(wildcard $(CROSS_SYSROOT)/.complete),)
+$(error $(CROSS_SYSROOT) is missing: run `make deps-arm64` (or deps-armhf) first; it installs the cross packages)
+endif
+CROSS_PKGS := $(filter-out libunibreak,$(CORE_PKGS))
+core_cflags = $(shell $(PKG_CONFIG) --cflags $(CROSS_PKGS) 2>/dev/null) -I$(CROSS_SYSROOT)/usr/include
+core_libs   = $(shell $(PKG_CONFIG) --libs $(CROSS_PKGS) 2>/dev/null) -L$(CROSS_SYSROOT)/usr/lib -lunibreak -lpthread -lm
+endif
+endif
+
+cross-test-bin: $(SAN)/balie $(UNIT_BINS) $(RTEST_BINS)
+
+deps-arm64:
+	@scripts/deps-platform.sh arm64 $(BUILD)/aarch64-linux-gnu/sysroot
+deps-armhf:
+	@scripts/deps-platform.sh armhf $(BUILD)/arm-linux-gnueabihf/sysroot
+deps-platform-test:
+	@scripts/deps-platform.sh test
+deps-test: deps-platform-test
+
+check-arm64: deps-arm64
+	@$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu BUILD=$(BUILD)/aarch64-linux-gnu cross-test-bin
+	@scripts/check-cross.sh $(BUILD)/aarch64-linux-gnu qemu-aarch64
+check-armhf: deps-armhf
+	@$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf BUILD=$(BUILD)/arm-linux-gnueabihf cross-test-bin
+	@scripts/check-cross.sh $(BUILD)/arm-linux-gnueabihf qemu-arm
+
+# ---- benchmark: make bench (docs/performance.md) ------------------------------
+# Builds the optimised binary, the floor program (tests/bench/floor.c: the
+# smallest SDL program that opens the window and the fonts), the refresh timer
+# (tests/bench/bench_refresh.c, linked with the core) and a copy of balie whose
+# screen.o keeps draw_frame() out of line so that callgrind can count it
+# (--toggle-collect=draw_frame); then tests/bench/bench.py measures and prints
+# the table (also written to $(BUILD)/bench/report.md, every raw figure to
+# $(BUILD)/bench/results.json).  About eight minutes; nothing in `make check`
+# depends on it.  BENCH_ARGS=--quick for a one-minute trial of the script.
+BENCH      := $(BUILD)/bench
+BENCH_ARGS ?=
+
+$(BENCH)/floor: tests/bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(render_cflags) $(CFLAGS) -o $@ $< $(LDFLAGS) $(render_libs)
+
+$(BENCH)/bench_refresh: $(REL)/obj/tests/bench/bench_refresh.o $(REL)/libbalie-core.a
+	$(CC) $(OPT_CFLAGS) $(LDFLAGS) -o $@ $^ $(core_libs)
+
+$(BENCH)/cg/screen.o: src/render/screen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -fno-inline-functions-called-once $(core_cflags) $(render_cflags) $(CFLAGS) -c $< -o $@
+
+$(BENCH)/cg/balie: $(BENCH)/cg/screen.o $(call objs,$(REL),$(MAIN_SRC) $(filter-out src/render/screen.c,$(RENDER_SRC))) $(REL)/libbalie-core.a
+	$(CC) $(OPT_CFLAGS) $(LDFLAGS) -o $@ $^ $(render_libs) $(core_libs)
+
+bench: deps
+	@$(MAKE) --no-print-directory $(REL)/balie $(BENCH)/floor $(BENCH)/bench_refresh $(BENCH)/cg/balie
+	@command -v valgrind >/dev/null || echo "bench: valgrind is not installed (apt-get install valgrind): instructions per frame will not be measured"
+	@python3 tests/bench/bench.py --build $(BUILD) --report $(BENCH)/report.md --json $(BENCH)/results.json $(BENCH_ARGS)
