@@ -29,6 +29,7 @@
 #include "cache/cache.h"
 #include "config/config.h"
 #include "feed/feed.h"
+#include "feed/hidden.h"
 #include "net/poller.h"
 #include "render/screen.h"
 
@@ -221,11 +222,11 @@ static config_t *reload_config(void *ctx)
 {
 	(void)ctx;
 	char *err = NULL;
-	if (!cli.config_given && access(cli.config_path, R_OK) != 0) {
-		log_info("main", "SIGHUP: no configuration file to reload");
-		return NULL;
-	}
-	config_t *cfg = config_load(cli.config_path, &err);
+	config_t *cfg;
+	if (!cli.config_given && access(cli.config_path, R_OK) != 0)
+		cfg = config_new_default(); /* sources from the command line only */
+	else
+		cfg = config_load(cli.config_path, &err);
 	if (!cfg) {
 		log_err("main", "configuration not reloaded, keeping the running one: %s", err);
 		free(err);
@@ -326,7 +327,15 @@ static int do_list(const config_t *cfg)
 	post_list_init(&all);
 	post_list_init(&shown);
 	cache_load_posts(c, &all);
-	feed_build(cfg, &all, NULL, 0, clock_wall(), &shown);
+	hidden_list_t hidden;
+	hidden_init(&hidden);
+	char *err = NULL;
+	if (!hidden_load(cache_dir(c), &hidden, &err)) {
+		fprintf(stderr, "balie: %s\n", err);
+		free(err);
+	}
+	feed_build(cfg, &all, (const char *const *)hidden.items, hidden.len, clock_wall(), &shown);
+	hidden_clear(&hidden);
 	for (size_t i = 0; i < shown.len; i++)
 		print_post(cfg, shown.items[i], cache_dir(c));
 	printf("%zu posts shown, %zu cached (%zu left out by filters)\n", shown.len, all.len,
@@ -335,6 +344,45 @@ static int do_list(const config_t *cfg)
 	post_list_clear(&shown);
 	cache_close(c);
 	return 0;
+}
+
+/* ---- --hide ------------------------------------------------------------- */
+
+/* The pid in the cache's lock file when a balie holds the lock, else 0. */
+static pid_t running_balie(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/lock", dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	long pid = 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 1 || pid == (long)getpid() || kill((pid_t)pid, 0) != 0)
+		return 0;
+	return (pid_t)pid;
+}
+
+static int do_hide(const config_t *cfg)
+{
+	char *dir = cache_dir_for(cfg);
+	char *err = NULL;
+	int rc = 0;
+	if (!hidden_add(dir, cli.hide, &err)) {
+		fprintf(stderr, "balie: --hide: %s\n", err);
+		free(err);
+		rc = EXIT_CACHE;
+	} else {
+		printf("hidden for good: %s (listed in %s/hidden.txt)\n", cli.hide, dir);
+		/* a running screen reloads and drops the post at once */
+		pid_t pid = running_balie(dir);
+		if (pid && kill(pid, SIGHUP) == 0)
+			printf("told the running balie (pid %ld) to reload\n", (long)pid);
+	}
+	free(dir);
+	return rc;
 }
 
 /* ---- signals ------------------------------------------------------------- */
@@ -416,8 +464,7 @@ int main(int argc, char **argv)
 			cache_close(c);
 		}
 	} else if (cli.hide) {
-		fprintf(stderr, "balie: --hide is not available in this build yet\n");
-		rc = EXIT_USAGE;
+		rc = do_hide(cfg);
 	} else {
 		cli.screen.assets_dir = find_assets();
 		char sample[600];

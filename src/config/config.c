@@ -1873,6 +1873,7 @@ size_t config_sources(const config_t *c, source_spec_t ***out)
 		source_spec_t *s = spec_new(c, SRC_NOTICES, NET_NOTICE);
 		s->key = xasprintf("notice:%s", c->notices_file);
 		s->handle = xstrdup(c->notices_file);
+		s->interval_s = 15; /* a stat(2) of a local file: a front-desk edit shows within seconds */
 		push(&v, &n, &cap, s);
 	}
 	*out = v;

@@ -30,6 +30,7 @@
 #include "../base/url.h"
 #include "../base/xmalloc.h"
 #include "../feed/feed.h"
+#include "../feed/hidden.h"
 #include "../sources/advice.h"
 #include "../sources/facebook.h"
 #include "../sources/linkedin.h"
@@ -191,7 +192,17 @@ static void publish(poller_t *p)
 	feed_snapshot_t *s = xcalloc(1, sizeof *s);
 	s->refs_ = 1;
 	post_list_init(&s->posts);
-	feed_build(p->cfg, &p->all, NULL, 0, clock_wall(), &s->posts);
+	/* read every time: `balie --hide` edits the file from another process
+	 * and sends SIGHUP; it is a few lines */
+	hidden_list_t hidden;
+	hidden_init(&hidden);
+	char *err = NULL;
+	if (!hidden_load(cache_dir(p->cache), &hidden, &err)) {
+		log_event("hidden", LOG_LVL_WARN, "poller", "%s", err);
+		free(err);
+	}
+	feed_build(p->cfg, &p->all, (const char *const *)hidden.items, hidden.len, clock_wall(), &s->posts);
+	hidden_clear(&hidden);
 	if (s->posts.len == 0 && p->cfg->display.sample && load_sample(&s->posts))
 		s->sample = s->posts.len > 0;
 	s->cache_dir = xstrdup(cache_dir(p->cache));
@@ -352,8 +363,62 @@ static cJSON *state_json(poller_t *p)
 	return root;
 }
 
+/* Drop a cached media name whose file is gone, so it is downloaded again. */
+static void forget_if_missing(const char *media_dir, char **slot)
+{
+	if (!*slot)
+		return;
+	char *path = xasprintf("%s/%s", media_dir, *slot);
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		free(*slot);
+		*slot = NULL;
+	}
+	free(path);
+}
+
+static void forget_missing_files(poller_t *p, const char *media_dir)
+{
+	for (size_t i = 0; i < p->all.len; i++) {
+		post_t *pt = p->all.items[i];
+		forget_if_missing(media_dir, &pt->author.avatar_file);
+		for (size_t e = 0; e < pt->author.n_emojis; e++)
+			forget_if_missing(media_dir, &pt->author.emojis[e].file);
+		if (pt->booster)
+			forget_if_missing(media_dir, &pt->booster->avatar_file);
+		for (size_t m = 0; m < pt->n_media; m++)
+			forget_if_missing(media_dir, &pt->media[m].file);
+		for (size_t e = 0; e < pt->n_emojis; e++)
+			forget_if_missing(media_dir, &pt->emojis[e].file);
+		if (pt->card)
+			forget_if_missing(media_dir, &pt->card->image_file);
+	}
+}
+
+/* The cache directory was removed under a running balie (an administrator,
+ * a cleaner of /var/cache): the posts on screen live on in memory, so make
+ * the directory again and save them there, rather than failing every save
+ * until a restart finds nothing.  Images whose files went with it are
+ * downloaded again. */
+static void recreate_cache_dir(poller_t *p)
+{
+	const char *dir = cache_dir(p->cache);
+	struct stat st;
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		return;
+	char *media = xasprintf("%s/media", dir);
+	if (fsio_mkdirs(media, 0755)) {
+		log_warn("poller", "cache directory %s was removed while balie was running; created it "
+		         "again and saving the %zu posts in memory there", dir, p->all.len);
+		forget_missing_files(p, media);
+		p->posts_dirty = true;
+	}
+	free(media);
+}
+
 static void save(poller_t *p)
 {
+	recreate_cache_dir(p);
 	if (p->posts_dirty) {
 		post_list_sort(&p->all);
 		cache_options_t co;
@@ -413,7 +478,14 @@ static void merge(poller_t *p, src_rt_t *r)
 	int64_t now = clock_wall();
 	size_t added = 0, removed = 0, updated = b->posts.len;
 
-	if (b->authoritative) {
+	/* An "authoritative" answer from a server without a single readable post
+	 * (a page of malformed entries, valid JSON of the wrong shape) is no
+	 * evidence that everything was deleted upstream: keep what is cached.
+	 * The notices file is local and the truth: emptied means removed. */
+	if (b->authoritative && b->posts.len == 0 && b->n_deleted == 0 &&
+	    r->src.spec->network != NET_NOTICE)
+		log_debug("poller", "%s: an answer without readable posts deletes nothing", r->src.spec->key);
+	else if (b->authoritative) {
 		for (size_t i = p->all.len; i-- > 0;) {
 			post_t *old = p->all.items[i];
 			if (old->source && strcmp(old->source, r->src.spec->key) == 0 &&
@@ -502,11 +574,39 @@ static void post_wanted_media(const post_t *pt, const char **url, bool *have)
 	}
 }
 
+/* Notices name local images (file:///path): they come from the front desk's
+ * own file, never from a network, so they are read from disk here.  Only
+ * for NET_NOTICE posts: a file:// URL from network data is never opened. */
+static void notice_media(poller_t *p, post_t *pt)
+{
+	for (size_t i = 0; i < pt->n_media; i++) {
+		media_t *m = &pt->media[i];
+		if (m->file || !m->url || strncmp(m->url, "file://", 7) != 0 || media_busy(p, m->url))
+			continue;
+		size_t len = 0;
+		size_t cap = p->cfg->network.max_media_kb > 0 ? (size_t)p->cfg->network.max_media_kb * 1024 : 16u << 20;
+		char *data = fsio_read_file(m->url + 7, cap, &len);
+		char *name = data && len ? cache_media_store(p->cache, data, len) : NULL;
+		if (name) {
+			m->file = name;
+			p->posts_dirty = true;
+		} else {
+			log_event(m->url, LOG_LVL_WARN, "poller", "notice image %s: %s", m->url + 7,
+			          data ? "could not be stored" : strerror(errno));
+			XGROW(p->media_fails, p->cap_media_fails, p->n_media_fails + 1);
+			p->media_fails[p->n_media_fails++] = (media_fail_t){ xstrdup(m->url), clock_mono_ms() };
+		}
+		free(data);
+	}
+}
+
 static void media_queue(poller_t *p)
 {
 	size_t considered = 0;
 	for (size_t i = 0; i < p->all.len && considered < MEDIA_POSTS_CONSIDERED; i++, considered++) {
 		post_t *pt = p->all.items[i];
+		if (pt->network == NET_NOTICE)
+			notice_media(p, pt);
 		if (p->n_media_inflight >= MEDIA_MAX_INFLIGHT)
 			return;
 		if (!pt->author.avatar_file && pt->author.avatar_url)

@@ -164,6 +164,25 @@ def test_misbehaving_server_keeps_cache_and_says_what_happened():
             check(after == before, "%s: --list unchanged after the failure" % name)
 
 
+def test_hide_removes_a_post_for_good():
+    tmp = harness.tempdir()
+    cache = os.path.join(tmp, "cache")
+    with FakeServer() as srv:
+        fill(tmp, cache, srv)
+        acct = account(srv)
+        url = "https://social.overheid.example/@gemeentevoorbeeldstad/114098765432100003"
+        check(url in listing(cache, "--account", acct), "the post is listed before --hide")
+        r = balie("--hide", url, "--account", acct, cache=cache)
+        check(r.code == 0 and "hidden for good" in r.out, "--hide succeeds: %r" % r)
+        out = listing(cache, "--account", acct)
+        check(url not in out and "Dorpsstraat" not in out, "--list no longer shows it: %s" % out)
+        check("Industrieweg" in out, "other posts stay: %s" % out)
+        # a later refresh brings the post again from the server: still hidden
+        fill(tmp, cache, srv)
+        check("Dorpsstraat" not in listing(cache, "--account", acct), "still hidden after a refresh")
+    check(url in open(os.path.join(cache, "hidden.txt")).read(), "kept on disk")
+
+
 def test_server_gone_keeps_cache():
     tmp = harness.tempdir()
     cache = os.path.join(tmp, "cache")
