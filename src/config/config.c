@@ -456,6 +456,7 @@ config_t *config_new_default(void)
 {
 	config_t *c = xcalloc(1, sizeof *c);
 	set_defaults(c);
+	c->platform = platcfg_new();
 	return c;
 }
 
@@ -491,6 +492,7 @@ void config_free(config_t *c)
 {
 	if (!c)
 		return;
+	platcfg_free(c->platform);
 	free(c->path);
 	for (size_t i = 0; i < c->n_people; i++)
 		person_clear(&c->people[i]);
@@ -531,7 +533,9 @@ void config_free(config_t *c)
 
 typedef enum {
 	SEC_PERSON, SEC_ORGANISATION, SEC_HASHTAG, SEC_FEED, SEC_NOTICES,
-	SEC_DISPLAY, SEC_CACHE, SEC_NETWORK, SEC_FILTER, SEC__COUNT
+	SEC_DISPLAY, SEC_CACHE, SEC_NETWORK, SEC_FILTER,
+	SEC_BOARD, SEC_SCREEN, SEC_SCHEDULE, /* keys owned by src/platform/platcfg.c */
+	SEC__COUNT
 } sec_t;
 
 typedef struct parser parser_t;
@@ -1143,6 +1147,12 @@ static const key_def_t filter_keys[] = {
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
+/* [board], [screen] and [schedule] keys are defined by the platform module
+ * (platcfg_set); schedule keys include dates, so there is no fixed table. */
+static const key_def_t platform_keys[] = {
+	{ NULL, NULL, 0, 0, 0, 0, NULL },
+};
+
 static const sec_def_t sections[SEC__COUNT] = {
 	[SEC_PERSON] = { "person", true, person_keys },
 	[SEC_ORGANISATION] = { "organisation", true, person_keys },
@@ -1153,6 +1163,9 @@ static const sec_def_t sections[SEC__COUNT] = {
 	[SEC_CACHE] = { "cache", false, cache_keys },
 	[SEC_NETWORK] = { "network", false, network_keys },
 	[SEC_FILTER] = { "filter", false, filter_keys },
+	[SEC_BOARD] = { "board", false, platform_keys },
+	[SEC_SCREEN] = { "screen", false, platform_keys },
+	[SEC_SCHEDULE] = { "schedule", false, platform_keys },
 };
 
 static bool key_allows_empty(const key_def_t *k)
@@ -1431,6 +1444,9 @@ static bool begin_section(parser_t *p, char *s)
 	case SEC_CACHE: p->base = &c->cache; break;
 	case SEC_NETWORK: p->base = &c->network; break;
 	case SEC_FILTER: p->base = &c->filter; break;
+	case SEC_BOARD:
+	case SEC_SCREEN:
+	case SEC_SCHEDULE: p->base = c->platform; break;
 	default: break;
 	}
 	free(name);
@@ -1489,6 +1505,19 @@ static bool parse_key(parser_t *p, char *s)
 			return fail(p, p->line, key, "missing closing '\"'");
 		val[vl - 1] = '\0';
 		val++;
+	}
+	if (p->sec->keys == platform_keys) {
+		char *dk = xasprintf("key:%s:%s", p->sec->name, key);
+		int first = strmap_get(&p->sections, dk);
+		if (first >= 0) {
+			free(dk);
+			return fail(p, p->line, shown(vb, sizeof vb, key), "duplicate key (first set at line %d)", first);
+		}
+		strmap_put(&p->sections, dk, p->line);
+		char *err = NULL;
+		if (!platcfg_set(p->c->platform, p->sec->name, key, val, &err))
+			return fail_msg(p, p->line, shown(vb, sizeof vb, key), err);
+		return true;
 	}
 	const key_def_t *k = NULL;
 	for (const key_def_t *d = p->sec->keys; d->name; d++)

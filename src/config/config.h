@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../platform/platcfg.h"
 #include "../sources/source.h"
 
 /* One account of a person on one network. */
@@ -126,6 +127,7 @@ typedef struct config {
 	config_network_t network;
 	config_filter_t filter;
 	char *notices_file;  /* [notices] file: front-desk notices, or NULL */
+	platcfg_t *platform; /* [board], [screen], [schedule]: see src/platform/platcfg.h; never NULL */
 } config_t;
 
 /* A config with every default and no sources.  Caller frees with config_free(). */

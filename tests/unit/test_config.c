@@ -295,7 +295,24 @@ TEST(error_unknown_section_suggests)
 	          "t.conf:2: [persoon \"jan\"]: unknown section (did you mean 'person'?)");
 	CHECK_ERR("[organization \"g\"]\n",
 	          "t.conf:1: [organization \"g\"]: unknown section (did you mean 'organisation'?)");
-	CHECK_ERR("[screen]\n", "t.conf:1: [screen]: unknown section");
+	CHECK_ERR("[scren]\n", "t.conf:1: [scren]: unknown section (did you mean 'screen'?)");
+	CHECK_ERR("[monitor]\n", "t.conf:1: [monitor]: unknown section");
+}
+
+TEST(platform_sections_go_to_the_platform_module)
+{
+	char *err = NULL;
+	const char *good = "[schedule]\nweekdays = 08:30-17:00\nsaturday = closed\n2026-12-25 = closed\n"
+	                   "[screen]\npower = cec\n[board]\nprofile = pi4\n";
+	config_t *c = config_parse(good, strlen(good), "t.conf", &err);
+	CHECK(c != NULL);
+	EXPECT(c->platform && c->platform->board_profile && strcmp(c->platform->board_profile, "pi4") == 0);
+	EXPECT(c->platform->power == SCREENPOWER_CEC);
+	config_free(c);
+	CHECK_ERR("[schedule]\nweekdays = 8-17\n", "t.conf:2: [schedule] weekdays: \"8-17\": expected "
+	          "HH:MM-HH:MM (several separated by commas), \"open\" or \"closed\"");
+	CHECK_ERR("[screen]\npower = cec\npower = cec\n",
+	          "t.conf:3: [screen] power: duplicate key (first set at line 2)");
 }
 
 TEST(error_unknown_key_suggests)
@@ -891,7 +908,8 @@ TEST(sources_expand_every_account_hashtag_feed_and_notices)
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = i + 1; j < n; j++)
 			CHECK(strcmp(v[i]->key, v[j]->key) != 0);
-		EXPECT(v[i]->interval_s == 120);
+		/* the notices file is a local stat(2): polled every 15 s */
+		EXPECT(v[i]->interval_s == (v[i]->kind == SRC_NOTICES ? 15 : 120));
 		EXPECT(v[i]->include_replies && !v[i]->include_boosts && !v[i]->public_only);
 	}
 
@@ -1080,6 +1098,7 @@ int main(void)
 	RUN(error_bad_bool);
 	RUN(error_bad_rotate_language_theme);
 	RUN(api_versions_checked_and_kept);
+	RUN(platform_sections_go_to_the_platform_module);
 	RUN(error_duplicate_key);
 	RUN(error_duplicate_section);
 	RUN(error_section_header_syntax);
