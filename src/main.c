@@ -31,6 +31,8 @@
 #include "feed/feed.h"
 #include "feed/hidden.h"
 #include "net/poller.h"
+#include "platform/board.h"
+#include "platform/platform.h"
 #include "render/screen.h"
 
 #define DEFAULT_CONFIG "/etc/balie/balie.conf"
@@ -410,6 +412,15 @@ static int run_screen(config_t *cfg)
 		config_free(cfg);
 		return EXIT_CACHE;
 	}
+	/* the board profile picks SDL's video and render drivers: before SDL_Init
+	 * and before any thread starts (it sets environment variables) */
+	const platcfg_t *pc = cfg->platform;
+	board_t *board = board_select(pc->boards_dir ? pc->boards_dir : board_default_dir(),
+	                              pc->board_profile, "/proc/device-tree/model");
+	log_info("main", "board profile: %s", board->name ? board->name : board->id);
+	board_export_env(board);
+	platform_init();
+	cli.screen.board = board;
 	static sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -424,6 +435,7 @@ static int run_screen(config_t *cfg)
 	cli.screen.reload_ctx = NULL;
 	int rc = screen_run(cfg, c, &cli.screen);
 	cache_close(c);
+	board_free(board);
 	return rc;
 }
 
@@ -445,6 +457,8 @@ static const char *find_assets(void)
 int main(int argc, char **argv)
 {
 	parse_args(argc, argv);
+	tzset(); /* local time for the clock and the opening hours */
+	signal(SIGPIPE, SIG_IGN); /* a closed socket is an error value, never a death */
 	if (cli.verbose)
 		log_set_level(LOG_LVL_DEBUG);
 

@@ -189,7 +189,8 @@ void platform_watchdog_kick(void)
 
 void platform_frame_presented(void)
 {
-	platform_ready();
+	/* READY=1 is the screen's to send, after the first complete card: the
+	 * first frame may be the status line alone. */
 	platform_watchdog_kick();
 }
 

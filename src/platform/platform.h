@@ -48,7 +48,8 @@ void platform_reload_done(void);
  * main-loop iteration; cheap when nothing is due. */
 void platform_watchdog_kick(void);
 
-/* A frame reached the screen: READY=1 the first time, then a watchdog kick. */
+/* A frame reached the screen: a watchdog kick.  (READY=1 comes from
+ * platform_ready(), which the screen calls after the first complete card.) */
 void platform_frame_presented(void);
 
 /* The longest the main loop may sleep between kicks, in milliseconds

@@ -15,6 +15,15 @@
  * callback and the loader push them; signal handlers cannot (SDL_PushEvent
  * is not async-signal-safe), so screen_request_*() write a byte to a pipe
  * that a small thread turns into an event.
+ *
+ * For the benchmark (make bench, docs/performance.md): with BALIE_STATS=1 in
+ * the environment, or with --verbose, screen_run() logs one line at exit,
+ *   screen: stats: presents=N cards_built=N cards_shown=N text_blocks=N
+ *   glyph_runs=N texture_uploads=N missing_glyphs=N images_decoded=N
+ *   first_frame_us=T first_card_us=T
+ * where the T are CLOCK_MONOTONIC microseconds (unscaled, comparable across
+ * processes) of the first present and of the first present of a complete
+ * card; 0 when it never happened.
  */
 #include "screen.h"
 
@@ -24,11 +33,12 @@
 #include <ctype.h>
 #include <math.h>
 #include <pthread.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/timex.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../base/clock.h"
@@ -37,6 +47,7 @@
 #include "../layout/layout.h"
 #include "../layout/timefmt.h"
 #include "../net/poller.h"
+#include "../platform/kiosk.h"
 #include "../platform/platform.h"
 #include "../playlist/pacer.h"
 #include "../playlist/playlist.h"
@@ -52,6 +63,9 @@
 static atomic_int req_quit, req_reload;
 static atomic_int wake_fd = -1;
 static screen_stats_t last_stats;
+/* benchmark figures beyond screen_stats_t (see the stats line above) */
+static uint64_t cards_shown;
+static int64_t first_frame_us, first_card_us;
 
 enum { EV_POLLER, EV_LOADER, EV_WAKE, EV__COUNT };
 
@@ -99,6 +113,8 @@ typedef struct {
 	bool finger_down;
 	uint32_t finger_t0;
 	float finger_x, finger_y;
+
+	kiosk_t *kiosk;          /* watchdog, opening hours, burn-in drift */
 
 	bool quit, relayout;
 	bool ready_sent;
@@ -163,16 +179,12 @@ static const char *lang(const scr_t *S)
 	return S->cfg->display.language ? S->cfg->display.language : "nl";
 }
 
+/* "3 minuten geleden" only with a clock known to be right: synchronised
+ * (platform_clock_good(): timesyncd's flag or adjtimex) and not before 2024
+ * (a Pi without RTC that has not synced, or BALIE_FAKE_NOW in tests). */
 static bool clock_good(int64_t wall)
 {
-	if (wall < 1704067200) /* before 2024: a Pi without RTC that has not synced */
-		return false;
-	if (access("/run/systemd/timesync/synchronized", F_OK) == 0)
-		return true;
-	struct timex tx;
-	memset(&tx, 0, sizeof tx);
-	int st = adjtimex(&tx);
-	return st != -1 && st != TIME_ERROR;
+	return wall >= 1704067200 && platform_clock_good();
 }
 
 static spot_env_t env_of(scr_t *S)
@@ -238,6 +250,19 @@ static const post_t *find_post(const scr_t *S, const char *key)
 		return NULL;
 	long i = post_list_find(&S->snap->posts, key);
 	return i >= 0 ? S->snap->posts.items[i] : NULL;
+}
+
+/* -v: which card goes on screen and the time it shows (tests read this). */
+static void log_shown(scr_t *S)
+{
+	if (log_get_level() < LOG_LVL_DEBUG || !S->shown)
+		return;
+	const post_t *p = find_post(S, spot_key(S->shown));
+	spot_env_t env = env_of(S);
+	char when[64] = "";
+	if (p && p->created > 0)
+		timefmt_relative(p->created, env.now, env.clock_good, lang(S), when, sizeof when);
+	log_debug("screen", "showing %s (%s)", spot_key(S->shown), when);
 }
 
 static void drop_cards(scr_t *S)
@@ -321,6 +346,8 @@ static void prepare(scr_t *S)
 		if (p) {
 			spot_env_t env = env_of(S);
 			S->shown = spot_new(&env, p);
+			cards_shown++;
+			log_shown(S);
 		} else if (S->snap && S->pacer.phase != PACER_EMPTY) {
 			pacer_empty(&S->pacer);
 		}
@@ -385,6 +412,7 @@ static void build_status(scr_t *S, bool force)
 	if (!force && strcmp(key, S->status_key) == 0)
 		return;
 	snprintf(S->status_key, sizeof S->status_key, "%s", key);
+	log_debug("screen", "status line: %s%s | %s", sample ? "[sample] " : "", mid, clock);
 	tex_free(&S->st_left);
 	tex_free(&S->st_mid);
 	tex_free(&S->st_right);
@@ -484,7 +512,25 @@ static void draw_frame(scr_t *S, double t, bool complete)
 {
 	SDL_Renderer *ren = S->ren;
 	const theme_t *th = S->theme;
+	if (S->kiosk && kiosk_blanked(S->kiosk) && !S->opt->screenshot) {
+		/* outside opening hours without CEC: a black picture */
+		SDL_SetRenderTarget(ren, NULL);
+		SDL_RenderSetViewport(ren, NULL);
+		SDL_SetRenderDrawColor(ren, 0, 0, 0, 255);
+		SDL_RenderClear(ren);
+		SDL_RenderPresent(ren);
+		last_stats.presents++;
+		platform_frame_presented();
+		return;
+	}
+	int dx = 0, dy = 0; /* burn-in drift; none in screenshots */
+	if (S->kiosk && !S->opt->screenshot)
+		kiosk_offset(S->kiosk, clock_mono_ms(), &dx, &dy);
 	SDL_SetRenderTarget(ren, S->canvas);
+	if (!S->canvas) {
+		SDL_Rect vp = { dx, dy, S->phys_w, S->phys_h };
+		SDL_RenderSetViewport(ren, &vp);
+	}
 	SDL_SetRenderDrawBlendMode(ren, SDL_BLENDMODE_NONE);
 	SDL_SetRenderDrawColor(ren, th->bg.r, th->bg.g, th->bg.b, 255);
 	SDL_RenderClear(ren);
@@ -522,7 +568,7 @@ static void draw_frame(scr_t *S, double t, bool complete)
 		SDL_SetRenderTarget(ren, NULL);
 		SDL_SetRenderDrawColor(ren, 0, 0, 0, 255);
 		SDL_RenderClear(ren);
-		SDL_Rect dst = { (S->phys_w - S->lw) / 2, (S->phys_h - S->lh) / 2, S->lw, S->lh };
+		SDL_Rect dst = { (S->phys_w - S->lw) / 2 + dx, (S->phys_h - S->lh) / 2 + dy, S->lw, S->lh };
 		SDL_RenderCopyEx(ren, S->canvas, NULL, &dst, S->rotate, NULL, SDL_FLIP_NONE);
 	}
 	if (S->opt->screenshot) {
@@ -539,11 +585,36 @@ static void draw_frame(scr_t *S, double t, bool complete)
 	}
 	SDL_RenderPresent(ren);
 	last_stats.presents++;
+	if (!first_frame_us || (complete && !first_card_us)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		if (!first_frame_us)
+			first_frame_us = us;
+		if (complete && !first_card_us)
+			first_card_us = us;
+	}
 	platform_frame_presented();
 	if (complete && !S->ready_sent) {
 		S->ready_sent = true;
 		platform_ready();
 	}
+}
+
+/* The benchmark's line (see the top of this file). */
+static void log_stats(void)
+{
+	const char *env = getenv("BALIE_STATS");
+	bool asked = env && *env && strcmp(env, "0") != 0;
+	const screen_stats_t *st = &last_stats;
+	log_msg(asked ? LOG_LVL_INFO : LOG_LVL_DEBUG, "screen",
+	        "stats: presents=%" PRIu64 " cards_built=%" PRIu64 " cards_shown=%" PRIu64
+	        " text_blocks=%" PRIu64 " glyph_runs=%" PRIu64 " texture_uploads=%" PRIu64
+	        " missing_glyphs=%" PRIu64 " images_decoded=%" PRIu64 " first_frame_us=%" PRId64
+	        " first_card_us=%" PRId64,
+	        st->presents, st->cards_built, cards_shown, st->text_blocks, st->glyph_runs,
+	        st->texture_uploads, st->missing_glyphs, st->images_decoded, first_frame_us,
+	        first_card_us);
 }
 
 static void schedule_minute(scr_t *S)
@@ -782,8 +853,12 @@ static void do_reload(scr_t *S)
 	config_t *n = S->opt->reload(S->opt->reload_ctx);
 	if (!n)
 		return;
+	platform_reloading();
 	if (S->poller)
 		poller_reload(S->poller, n);
+	if (S->kiosk)
+		kiosk_reconfigure(S->kiosk, n->platform, S->opt->board);
+	platform_reload_done();
 	/* Cards copy what they show, so the old configuration can go now;
 	 * display settings apply from the next card on. */
 	config_free(S->cfg);
@@ -816,6 +891,9 @@ static void loop(scr_t *S)
 		int64_t to = pacer_timeout(&S->pacer, now, next_ready);
 		if (S->opt->screenshot && (to < 0 || to > 100))
 			to = 100; /* headless: watch the screenshot deadline */
+		int64_t kt = S->kiosk ? kiosk_timeout_ms(S->kiosk, now) : -1;
+		if (kt >= 0 && (to < 0 || kt < to))
+			to = kt; /* the watchdog, the opening hours and the drift wake us too */
 		SDL_Event ev;
 		int got = to < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, (int)(to > 60000 ? 60000 : to));
 		if (got) {
@@ -836,6 +914,11 @@ static void loop(scr_t *S)
 			request_logo(S);
 			pacer_dirty(&S->pacer);
 		}
+		if (S->kiosk) {
+			int64_t w = clock_wall();
+			if (kiosk_tick(S->kiosk, clock_mono_ms(), w, clock_good(w)))
+				pacer_dirty(&S->pacer);
+		}
 		if (S->snap_pending)
 			take_snapshot(S);
 		if (!S->out)
@@ -849,6 +932,9 @@ static void loop(scr_t *S)
 				playlist_next(S->pl, clock_wall());
 			S->out = S->shown;
 			S->shown = S->next;
+			if (S->shown)
+				cards_shown++;
+			log_shown(S);
 			S->next = NULL;
 			S->next_is_prev = false;
 		}
@@ -877,6 +963,8 @@ int screen_run(config_t *cfg, cache_t *cache, const screen_options_t *opt)
 {
 	scr_t S = { .cfg = cfg, .cache = cache, .opt = opt };
 	memset(&last_stats, 0, sizeof last_stats);
+	cards_shown = 0;
+	first_frame_us = first_card_us = 0;
 	S.start_ms = clock_mono_ms();
 	int rc = 4;
 
@@ -935,10 +1023,12 @@ int screen_run(config_t *cfg, cache_t *cache, const screen_options_t *opt)
 	uint32_t poller_ev = S.ev_base + EV_POLLER;
 	if (cache)
 		S.poller = poller_start(cfg, cache, poller_notify, &poller_ev);
+	S.kiosk = kiosk_new(cfg->platform, opt->board);
 	S.snap_pending = true;
 	pacer_dirty(&S.pacer);
 	S.rc = 0;
 	loop(&S);
+	platform_stopping();
 	rc = S.rc;
 
 out:
@@ -951,9 +1041,12 @@ out:
 		close(pipefd[0]);
 	if (S.poller)
 		poller_stop(S.poller);
+	kiosk_free(S.kiosk);
 	spot_free(S.shown);
 	spot_free(S.next);
 	spot_free(S.out);
+	if (S.loader)
+		last_stats.images_decoded = loader_decoded(S.loader);
 	loader_free(S.loader);
 	playlist_free(S.pl);
 	feed_snapshot_unref(S.snap);

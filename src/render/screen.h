@@ -23,6 +23,7 @@
 
 #include "../cache/cache.h"
 #include "../config/config.h"
+#include "../platform/board.h"
 
 typedef struct screen_options {
 	bool windowed;          /* --windowed (else display.fullscreen) */
@@ -32,6 +33,7 @@ typedef struct screen_options {
 	int frames;             /* --frames N (0 = first complete card) */
 	const char *assets_dir; /* directory with fonts/, sample-feed.json, icons */
 	config_t *(*reload)(void *ctx); /* SIGHUP: returns a new config or NULL (keep current); called on the main thread */
+	const board_t *board;   /* board profile (src/platform/board.h), or NULL for the generic one */
 	void *reload_ctx;
 } screen_options_t;
 
