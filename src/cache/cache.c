@@ -1,5 +1,5 @@
 /*
- * cache: see cache.h for the layout and docs/cache-format.md for the files.
+ * cache: see cache.h for the layout and README.md ("Cache format") for the files.
  *
  * The idea in five lines: every file is replaced whole through
  * fsio_write_atomic(), so a reader (or a balie restarted after a crash or a

@@ -1,6 +1,6 @@
 /*
  * post_json: post_t <-> the JSON object stored in posts.json (format in
- * docs/cache-format.md).
+ * README.md, "Cache format").
  *
  * Writing is a plain walk over the struct: strings as strings (a NULL string
  * is left out), times and counts as integers, enums by name, every array

@@ -11,7 +11,7 @@
  *   servers = social.overheid.nl, mastodon.social
  *
  *   [organisation "x"], [feed "nieuws"] (url), [notices] (file)
- *   [display] [cache] [network] [filter]   settings (see docs/config.md)
+ *   [display] [cache] [network] [filter]   settings (see README.md, "Configuration")
  *
  * Every key has a default.  Unknown sections and keys are errors; errors read
  * "FILE:LINE: [section] key: message".  Parsing never touches global state:
