@@ -70,6 +70,11 @@ void source_batch_message(source_batch_t *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	/* Messages quote servers' error texts: one line, no control characters,
+	 * whatever a server sends (they end up in logs and status lines). */
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 	free(b->message);
 	b->message = xstrdup(buf);
 }

@@ -76,7 +76,8 @@ typedef struct {
 
 void source_batch_init(source_batch_t *b);
 void source_batch_clear(source_batch_t *b);
-/* Set b->message (printf-style), replacing an earlier one. */
+/* Set b->message (printf-style), replacing an earlier one.  Control
+ * characters (a server's multi-line error text) become spaces: one line. */
 void source_batch_message(source_batch_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void source_batch_add_deleted(source_batch_t *b, const char *key);
 
