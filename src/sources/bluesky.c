@@ -26,7 +26,9 @@
 #include "../base/log.h"
 #include "../base/url.h"
 #include "../base/xmalloc.h"
+#include "json.h"
 #include "timeparse.h"
+#include "wire.h"
 
 #define DEFAULT_APPVIEW "https://public.api.bsky.app"
 #define DEFAULT_LOGIN "https://bsky.social"
@@ -41,40 +43,9 @@
 
 /* ---- small JSON helpers -------------------------------------------------- */
 
-static const cJSON *get(const cJSON *o, const char *name)
-{
-	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, name) : NULL;
-}
-
-/* String member or NULL (also for a non-string). */
-static const char *str(const cJSON *o, const char *name)
-{
-	const cJSON *v = get(o, name);
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
-/* Non-empty string member or NULL. */
-static const char *nstr(const cJSON *o, const char *name)
-{
-	const char *s = str(o, name);
-	return s && *s ? s : NULL;
-}
-
-/* Integer member within [lo, hi], else dflt. */
-static long long num(const cJSON *o, const char *name, long long lo, long long hi, long long dflt)
-{
-	const cJSON *v = get(o, name);
-	if (!cJSON_IsNumber(v))
-		return dflt;
-	double d = v->valuedouble;
-	if (!(d >= (double)lo && d <= (double)hi) || d != (double)(long long)d)
-		return dflt;
-	return (long long)d;
-}
-
 static bool type_is(const cJSON *o, const char *t)
 {
-	const char *ty = str(o, "$type");
+	const char *ty = json_str(o, "$type");
 	return ty && strcmp(ty, t) == 0;
 }
 
@@ -107,25 +78,25 @@ static bool value_warns(const char *v)
 static bool labels_match(const cJSON *labels, int64_t now, bool (*pred)(const char *))
 {
 	if (cJSON_IsObject(labels))
-		labels = get(labels, "values");
+		labels = json_get(labels, "values");
 	if (!cJSON_IsArray(labels))
 		return false;
 	const cJSON *l;
 	cJSON_ArrayForEach(l, labels) {
-		const char *val = str(l, "val");
-		if (!val || !pred(val) || cJSON_IsTrue(get(l, "neg")))
+		const char *val = json_str(l, "val");
+		if (!val || !pred(val) || json_true(l, "neg"))
 			continue;
 		int64_t exp;
-		const char *e = str(l, "exp");
+		const char *e = json_str(l, "exp");
 		if (e && iso_time(e, &exp) && exp <= now)
 			continue;
 		/* a later negation from the same labeler cancels it */
-		const char *src = str(l, "src");
+		const char *src = json_str(l, "src");
 		bool negated = false;
 		const cJSON *m;
 		cJSON_ArrayForEach(m, labels) {
-			const char *mval = str(m, "val"), *msrc = str(m, "src");
-			if (m != l && cJSON_IsTrue(get(m, "neg")) && mval && strcmp(mval, val) == 0 &&
+			const char *mval = json_str(m, "val"), *msrc = json_str(m, "src");
+			if (m != l && json_true(m, "neg") && mval && strcmp(mval, val) == 0 &&
 			    ((!src && !msrc) || (src && msrc && strcmp(src, msrc) == 0)))
 				negated = true;
 		}
@@ -172,20 +143,20 @@ static char *path_part(const char *s)
 /* profileViewBasic -> author; false when it has no did and no handle. */
 static bool author_from(const cJSON *prof, int64_t now, author_t *a)
 {
-	const char *did = nstr(prof, "did"), *handle = nstr(prof, "handle");
+	const char *did = json_nstr(prof, "did"), *handle = json_nstr(prof, "handle");
 	if (!did && !handle)
 		return false;
 	a->id = xstrdup(did);
 	const char *h = handle && strcmp(handle, "handle.invalid") != 0 ? handle : NULL;
 	a->handle = h ? xasprintf("@%s", h) : xstrdup(did);
-	a->name = trimmed_or_null(str(prof, "displayName"));
+	a->name = trimmed_or_null(json_str(prof, "displayName"));
 	if (!a->name)
 		a->name = xstrdup(h ? h : did);
 	char *enc = path_part(h ? h : did);
 	a->url = xasprintf("https://bsky.app/profile/%s", enc);
 	free(enc);
-	a->avatar_url = xstrdup(nstr(prof, "avatar"));
-	a->bot = labels_match(get(prof, "labels"), now, is_bot_label);
+	a->avatar_url = xstrdup(json_nstr(prof, "avatar"));
+	a->bot = labels_match(json_get(prof, "labels"), now, is_bot_label);
 	return true;
 }
 
@@ -262,9 +233,9 @@ size_t bluesky_apply_facets(post_t *p, const cJSON *facets)
 	cJSON_ArrayForEach(f, facets) {
 		if (seen++ >= count)
 			break;
-		const cJSON *idx = get(f, "index");
-		long long s = num(idx, "byteStart", 0, (long long)len, -1);
-		long long e = num(idx, "byteEnd", 0, (long long)len, -1);
+		const cJSON *idx = json_get(f, "index");
+		long long s = json_int(idx, "byteStart", 0, (long long)len, -1);
+		long long e = json_int(idx, "byteEnd", 0, (long long)len, -1);
 		if (s < 0 || e < 0 || s >= e || !on_boundary(p->text, len, (size_t)s) ||
 		    !on_boundary(p->text, len, (size_t)e)) {
 			dropped++;
@@ -273,18 +244,18 @@ size_t bluesky_apply_facets(post_t *p, const cJSON *facets)
 		facet_t fc = { .start = (uint32_t)s, .end = (uint32_t)e, .order = n };
 		bool known = false;
 		const cJSON *feat;
-		cJSON_ArrayForEach(feat, get(f, "features")) {
+		cJSON_ArrayForEach(feat, json_get(f, "features")) {
 			const char *uri, *did, *tag;
-			if (type_is(feat, "app.bsky.richtext.facet#link") && (uri = nstr(feat, "uri"))) {
+			if (type_is(feat, "app.bsky.richtext.facet#link") && (uri = json_nstr(feat, "uri"))) {
 				fc.kind = SPAN_LINK;
 				fc.target = uri;
-			} else if (type_is(feat, "app.bsky.richtext.facet#mention") && (did = nstr(feat, "did"))) {
+			} else if (type_is(feat, "app.bsky.richtext.facet#mention") && (did = json_nstr(feat, "did"))) {
 				fc.kind = SPAN_MENTION;
 				char *enc = path_part(did);
 				fc.owned = xasprintf("https://bsky.app/profile/%s", enc);
 				free(enc);
 				fc.target = fc.owned;
-			} else if (type_is(feat, "app.bsky.richtext.facet#tag") && (tag = nstr(feat, "tag"))) {
+			} else if (type_is(feat, "app.bsky.richtext.facet#tag") && (tag = json_nstr(feat, "tag"))) {
 				fc.kind = SPAN_HASHTAG;
 				fc.target = tag;
 			} else {
@@ -326,8 +297,8 @@ static void add_image(post_t *p, media_kind_t kind, const char *url, const char 
 	m->url = xstrdup(url);
 	m->preview_url = xstrdup(preview);
 	m->alt = xstrdup(alt && *alt ? alt : NULL);
-	m->width = (int)num(aspect, "width", 1, 100000, 0);
-	m->height = (int)num(aspect, "height", 1, 100000, 0);
+	m->width = (int)json_int(aspect, "width", 1, 100000, 0);
+	m->height = (int)json_int(aspect, "height", 1, 100000, 0);
 }
 
 static void card_set(post_t *p, const char *url, const char *title, const char *desc, const char *img)
@@ -346,22 +317,22 @@ static void embed_media(post_t *p, const cJSON *e)
 {
 	const cJSON *it;
 	if (type_is(e, "app.bsky.embed.images#view")) {
-		cJSON_ArrayForEach(it, get(e, "images"))
-			add_image(p, MEDIA_IMAGE, nstr(it, "fullsize") ? nstr(it, "fullsize") : nstr(it, "thumb"),
-			          nstr(it, "thumb"), str(it, "alt"), get(it, "aspectRatio"));
+		cJSON_ArrayForEach(it, json_get(e, "images"))
+			add_image(p, MEDIA_IMAGE, json_nstr(it, "fullsize") ? json_nstr(it, "fullsize") : json_nstr(it, "thumb"),
+			          json_nstr(it, "thumb"), json_str(it, "alt"), json_get(it, "aspectRatio"));
 	} else if (type_is(e, "app.bsky.embed.gallery#view")) {
-		cJSON_ArrayForEach(it, get(e, "items"))
-			add_image(p, MEDIA_IMAGE, nstr(it, "fullsize") ? nstr(it, "fullsize") : nstr(it, "thumbnail"),
-			          nstr(it, "thumbnail"), str(it, "alt"), get(it, "aspectRatio"));
+		cJSON_ArrayForEach(it, json_get(e, "items"))
+			add_image(p, MEDIA_IMAGE, json_nstr(it, "fullsize") ? json_nstr(it, "fullsize") : json_nstr(it, "thumbnail"),
+			          json_nstr(it, "thumbnail"), json_str(it, "alt"), json_get(it, "aspectRatio"));
 	} else if (type_is(e, "app.bsky.embed.video#view")) {
 		/* shown as its thumbnail: the screen plays no video */
-		const char *thumb = nstr(e, "thumbnail");
+		const char *thumb = json_nstr(e, "thumbnail");
 		if (thumb)
-			add_image(p, MEDIA_VIDEO, nstr(e, "playlist") ? nstr(e, "playlist") : thumb, thumb,
-			          str(e, "alt"), get(e, "aspectRatio"));
+			add_image(p, MEDIA_VIDEO, json_nstr(e, "playlist") ? json_nstr(e, "playlist") : thumb, thumb,
+			          json_str(e, "alt"), json_get(e, "aspectRatio"));
 	} else if (type_is(e, "app.bsky.embed.external#view")) {
-		const cJSON *x = get(e, "external");
-		card_set(p, nstr(x, "uri"), str(x, "title"), str(x, "description"), nstr(x, "thumb"));
+		const cJSON *x = json_get(e, "external");
+		card_set(p, json_nstr(x, "uri"), json_str(x, "title"), json_str(x, "description"), json_nstr(x, "thumb"));
 	}
 	/* anything else (new embed types): ignored */
 }
@@ -371,18 +342,18 @@ static const char *quote_image(const cJSON *embeds)
 {
 	const cJSON *e;
 	cJSON_ArrayForEach(e, embeds) {
-		const cJSON *m = type_is(e, "app.bsky.embed.recordWithMedia#view") ? get(e, "media") : e;
+		const cJSON *m = type_is(e, "app.bsky.embed.recordWithMedia#view") ? json_get(e, "media") : e;
 		const cJSON *first;
 		if (type_is(m, "app.bsky.embed.images#view") &&
-		    (first = cJSON_GetArrayItem(get(m, "images"), 0)))
-			return nstr(first, "thumb");
+		    (first = cJSON_GetArrayItem(json_get(m, "images"), 0)))
+			return json_nstr(first, "thumb");
 		if (type_is(m, "app.bsky.embed.gallery#view") &&
-		    (first = cJSON_GetArrayItem(get(m, "items"), 0)))
-			return nstr(first, "thumbnail");
+		    (first = cJSON_GetArrayItem(json_get(m, "items"), 0)))
+			return json_nstr(first, "thumbnail");
 		if (type_is(m, "app.bsky.embed.video#view"))
-			return nstr(m, "thumbnail");
+			return json_nstr(m, "thumbnail");
 		if (type_is(m, "app.bsky.embed.external#view"))
-			return nstr(get(m, "external"), "thumb");
+			return json_nstr(json_get(m, "external"), "thumb");
 	}
 	return NULL;
 }
@@ -403,22 +374,22 @@ static char *cut_text(const char *s, size_t max)
 /* A quoted post (record#view holding a viewRecord) as a card "author: text". */
 static void embed_quote(post_t *p, const cJSON *recview, int64_t now)
 {
-	const cJSON *rec = get(recview, "record");
+	const cJSON *rec = json_get(recview, "record");
 	if (!type_is(rec, "app.bsky.embed.record#viewRecord"))
 		return; /* not found, blocked, detached, feeds, lists...: nothing to show */
-	const cJSON *auth = get(rec, "author");
-	if (bluesky_labels_hide(get(rec, "labels"), now) || bluesky_labels_hide(get(auth, "labels"), now) ||
-	    bluesky_labels_hide(get(get(rec, "value"), "labels"), now))
+	const cJSON *auth = json_get(rec, "author");
+	if (bluesky_labels_hide(json_get(rec, "labels"), now) || bluesky_labels_hide(json_get(auth, "labels"), now) ||
+	    bluesky_labels_hide(json_get(json_get(rec, "value"), "labels"), now))
 		return;
 	author_t a = { 0 };
 	if (!author_from(auth, now, &a))
 		return;
-	const char *uri = nstr(rec, "uri");
+	const char *uri = json_nstr(rec, "uri");
 	char *url = post_web_url(&a, a.id, uri);
-	const char *text = str(get(rec, "value"), "text");
+	const char *text = json_str(json_get(rec, "value"), "text");
 	char *body = cut_text(text ? text : "", BLUESKY_QUOTE_MAX);
 	char *title = *body ? xasprintf("%s: %s", a.name, body) : xstrdup(a.name);
-	card_set(p, url, title, NULL, quote_image(get(rec, "embeds")));
+	card_set(p, url, title, NULL, quote_image(json_get(rec, "embeds")));
 	free(title);
 	free(body);
 	free(url);
@@ -432,8 +403,8 @@ static void apply_embed(post_t *p, const cJSON *e, int64_t now)
 	if (type_is(e, "app.bsky.embed.record#view")) {
 		embed_quote(p, e, now);
 	} else if (type_is(e, "app.bsky.embed.recordWithMedia#view")) {
-		embed_quote(p, get(e, "record"), now);
-		embed_media(p, get(e, "media"));
+		embed_quote(p, json_get(e, "record"), now);
+		embed_media(p, json_get(e, "media"));
 	} else {
 		embed_media(p, e);
 	}
@@ -455,14 +426,14 @@ post_t *bluesky_post_from_view(const cJSON *view, const source_spec_t *spec, int
 		memset(&dummy, 0, sizeof dummy);
 		st = &dummy;
 	}
-	const char *uri = nstr(view, "uri");
-	const cJSON *auth = get(view, "author"), *rec = get(view, "record");
+	const char *uri = json_nstr(view, "uri");
+	const cJSON *auth = json_get(view, "author"), *rec = json_get(view, "record");
 	if (!uri || strncmp(uri, "at://", 5) != 0 || !cJSON_IsObject(auth) || !cJSON_IsObject(rec)) {
 		count(st, &st->malformed);
 		return NULL;
 	}
-	if (bluesky_labels_hide(get(view, "labels"), now) || bluesky_labels_hide(get(rec, "labels"), now) ||
-	    bluesky_labels_hide(get(auth, "labels"), now)) {
+	if (bluesky_labels_hide(json_get(view, "labels"), now) || bluesky_labels_hide(json_get(rec, "labels"), now) ||
+	    bluesky_labels_hide(json_get(auth, "labels"), now)) {
 		count(st, &st->hidden);
 		return NULL;
 	}
@@ -485,8 +456,8 @@ post_t *bluesky_post_from_view(const cJSON *view, const source_spec_t *spec, int
 	/* sortAt = min(createdAt, indexedAt): createdAt is what the client
 	 * claims and may lie in the future */
 	int64_t created = 0, indexed = 0;
-	bool hc = iso_time(str(rec, "createdAt"), &created);
-	bool hi = iso_time(str(view, "indexedAt"), &indexed);
+	bool hc = iso_time(json_str(rec, "createdAt"), &created);
+	bool hi = iso_time(json_str(view, "indexedAt"), &indexed);
 	if (hc && hi)
 		p->created = created < indexed ? created : indexed;
 	else if (hc || hi)
@@ -494,12 +465,12 @@ post_t *bluesky_post_from_view(const cJSON *view, const source_spec_t *spec, int
 	else
 		p->created = now;
 
-	const char *text = str(rec, "text");
+	const char *text = json_str(rec, "text");
 	free(p->text);
 	p->text = xstrdup(text ? text : "");
-	st->bad_facets += bluesky_apply_facets(p, get(rec, "facets"));
+	st->bad_facets += bluesky_apply_facets(p, json_get(rec, "facets"));
 
-	const cJSON *langs = get(rec, "langs");
+	const cJSON *langs = json_get(rec, "langs");
 	const cJSON *l0 = cJSON_IsArray(langs) ? cJSON_GetArrayItem(langs, 0) : NULL;
 	if (cJSON_IsString(l0) && l0->valuestring) {
 		size_t n = strspn(l0->valuestring, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
@@ -509,17 +480,17 @@ post_t *bluesky_post_from_view(const cJSON *view, const source_spec_t *spec, int
 				*c = (char)tolower((unsigned char)*c);
 		}
 	}
-	p->sensitive = labels_match(get(view, "labels"), now, value_warns) ||
-	               labels_match(get(rec, "labels"), now, value_warns);
+	p->sensitive = labels_match(json_get(view, "labels"), now, value_warns) ||
+	               labels_match(json_get(rec, "labels"), now, value_warns);
 
 	/* a reply to someone else; a reply in one's own thread is not */
-	const cJSON *reply = get(rec, "reply");
+	const cJSON *reply = json_get(rec, "reply");
 	if (reply) {
-		char *parent_did = uri_did(str(get(reply, "parent"), "uri"));
+		char *parent_did = uri_did(json_str(json_get(reply, "parent"), "uri"));
 		p->reply = !parent_did || !p->author.id || strcmp(parent_did, p->author.id) != 0;
 		free(parent_did);
 	}
-	apply_embed(p, get(view, "embed"), now);
+	apply_embed(p, json_get(view, "embed"), now);
 	return p;
 }
 
@@ -539,32 +510,16 @@ static bool spec_keeps(const source_spec_t *spec, const post_t *p, bluesky_stats
 	return true;
 }
 
-static cJSON *parse_json(const char *body, size_t len, char **err)
-{
-	size_t i = 0;
-	while (i < len && isspace((unsigned char)body[i]))
-		i++;
-	if (i == len || (body[i] != '{' && body[i] != '[')) {
-		*err = xstrdup(i < len && body[i] == '<' ? "expected JSON, got an HTML page"
-		                                          : "expected JSON, got something else");
-		return NULL;
-	}
-	cJSON *root = cJSON_ParseWithLength(body, len);
-	if (!root)
-		*err = xstrdup("the response is not valid JSON");
-	return root;
-}
-
 /* Where an entry sorts in an author feed, also for entries we drop: the
  * repost time for reposts, else min(createdAt, indexedAt); 0 when unknown. */
 static int64_t entry_time(const cJSON *item)
 {
 	int64_t t, c, i;
-	const cJSON *reason = get(item, "reason"), *post = get(item, "post");
-	if (type_is(reason, "app.bsky.feed.defs#reasonRepost") && iso_time(str(reason, "indexedAt"), &t))
+	const cJSON *reason = json_get(item, "reason"), *post = json_get(item, "post");
+	if (type_is(reason, "app.bsky.feed.defs#reasonRepost") && iso_time(json_str(reason, "indexedAt"), &t))
 		return t;
-	bool hc = iso_time(str(get(post, "record"), "createdAt"), &c);
-	bool hi = iso_time(str(post, "indexedAt"), &i);
+	bool hc = iso_time(json_str(json_get(post, "record"), "createdAt"), &c);
+	bool hi = iso_time(json_str(post, "indexedAt"), &i);
 	if (hc && hi)
 		return c < i ? c : i;
 	return hc ? c : hi ? i : 0;
@@ -583,10 +538,10 @@ bool bluesky_parse_author_feed(const char *body, size_t len, const source_spec_t
 	if (!st)
 		st = &dummy;
 	memset(st, 0, sizeof *st);
-	cJSON *root = parse_json(body, len, err);
+	cJSON *root = json_parse_body(body, len, false, err);
 	if (!root)
 		return false;
-	const cJSON *feed = get(root, "feed");
+	const cJSON *feed = json_get(root, "feed");
 	if (!cJSON_IsArray(feed)) {
 		*err = xstrdup("the response has no \"feed\" list");
 		cJSON_Delete(root);
@@ -594,19 +549,19 @@ bool bluesky_parse_author_feed(const char *body, size_t len, const source_spec_t
 	}
 	const cJSON *item;
 	cJSON_ArrayForEach(item, feed) {
-		const cJSON *reason = get(item, "reason");
+		const cJSON *reason = json_get(item, "reason");
 		bool repost = type_is(reason, "app.bsky.feed.defs#reasonRepost");
 		note_oldest(st, entry_time(item));
-		post_t *p = bluesky_post_from_view(get(item, "post"), spec, now, st);
+		post_t *p = bluesky_post_from_view(json_get(item, "post"), spec, now, st);
 		if (!p)
 			continue;
 		if (repost) {
 			author_t by = { 0 };
-			if (author_from(get(reason, "by"), now, &by)) {
+			if (author_from(json_get(reason, "by"), now, &by)) {
 				p->booster = xcalloc(1, sizeof *p->booster);
 				*p->booster = by;
 			}
-			const char *ruri = nstr(reason, "uri");
+			const char *ruri = json_nstr(reason, "uri");
 			free(p->key);
 			if (ruri && strncmp(ruri, "at://", 5) == 0)
 				p->key = xasprintf("bluesky:%s", ruri);
@@ -634,10 +589,10 @@ bool bluesky_parse_search(const char *body, size_t len, const source_spec_t *spe
 	if (!st)
 		st = &dummy;
 	memset(st, 0, sizeof *st);
-	cJSON *root = parse_json(body, len, err);
+	cJSON *root = json_parse_body(body, len, false, err);
 	if (!root)
 		return false;
-	const cJSON *posts = get(root, "posts");
+	const cJSON *posts = json_get(root, "posts");
 	if (!cJSON_IsArray(posts)) {
 		*err = xstrdup("the response has no \"posts\" list");
 		cJSON_Delete(root);
@@ -712,7 +667,7 @@ int64_t bluesky_jwt_exp(const char *jwt)
 	out[o] = '\0';
 	cJSON *claims = cJSON_ParseWithLength(out, o);
 	free(out);
-	int64_t exp = (int64_t)num(claims, "exp", 1, 1LL << 40, 0);
+	int64_t exp = (int64_t)json_int(claims, "exp", 1, 1LL << 40, 0);
 	cJSON_Delete(claims);
 	return exp;
 }
@@ -758,32 +713,10 @@ static void clear_session(bsky_t *b, bool all)
 	}
 }
 
-/* A value that may go into a request header: printable ASCII, bounded.
- * Whatever the network or a state file holds, no CR or LF can split a
- * header line. */
-static bool header_safe(const char *s, size_t max)
-{
-	if (!s || !*s)
-		return false;
-	size_t n = 0;
-	for (; s[n]; n++)
-		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e || n >= max)
-			return false;
-	return true;
-}
-
 static char *state_str(const cJSON *state, const char *name)
 {
-	const char *v = nstr(state, name);
-	return header_safe(v, 16384) ? xstrdup(v) : NULL;
-}
-
-/* Network text in a one-line message: control characters become spaces. */
-static void one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
+	const char *v = json_nstr(state, name);
+	return wire_header_safe(v, 16384) ? xstrdup(v) : NULL;
 }
 
 static void b_init(source_t *s, const cJSON *state)
@@ -798,17 +731,17 @@ static void b_init(source_t *s, const cJSON *state)
 	const char *base = s->spec->server;
 	b->base = url_base(base && *base ? base : (b->hashtag ? DEFAULT_LOGIN : DEFAULT_APPVIEW));
 	b->etag = state_str(state, "etag");
-	const cJSON *sess = get(state, "session");
+	const cJSON *sess = json_get(state, "session");
 	if (sess) {
 		b->ident = state_str(sess, "identifier");
 		b->did = state_str(sess, "did");
 		b->access = state_str(sess, "access");
 		b->refresh = state_str(sess, "refresh");
-		b->access_exp = (int64_t)num(sess, "access_exp", 0, 1LL << 40, 0);
-		b->refresh_exp = (int64_t)num(sess, "refresh_exp", 0, 1LL << 40, 0);
+		b->access_exp = (int64_t)json_int(sess, "access_exp", 0, 1LL << 40, 0);
+		b->refresh_exp = (int64_t)json_int(sess, "refresh_exp", 0, 1LL << 40, 0);
 	}
-	b->last_login = (int64_t)num(state, "last_login", 0, 1LL << 40, 0);
-	b->blocked_until = (int64_t)num(state, "blocked_until", 0, 1LL << 40, 0);
+	b->last_login = (int64_t)json_int(state, "last_login", 0, 1LL << 40, 0);
+	b->blocked_until = (int64_t)json_int(state, "blocked_until", 0, 1LL << 40, 0);
 }
 
 static void b_begin(source_t *s)
@@ -897,20 +830,14 @@ static net_request_t *session_step(source_t *s, bsky_t *b)
 		char *url = xasprintf("%s/xrpc/app.bsky.feed.searchPosts?q=%%23%s&sort=latest&limit=%d",
 		                      b->base, q, SEARCH_LIMIT);
 		r = json_request(url);
-		char *auth = xasprintf("Bearer %s", b->access);
-		net_request_add_header(r, "Authorization", auth);
-		memset(auth, 0, strlen(auth));
-		free(auth);
+		wire_bearer(r, b->access);
 		free(url);
 		free(q);
 		b->phase = PH_SEARCH;
 	} else if (b->refresh && (b->refresh_exp == 0 || b->refresh_exp > now + ACCESS_MARGIN_S)) {
 		char *url = xasprintf("%s/xrpc/com.atproto.server.refreshSession", b->base);
 		r = json_request(url);
-		char *auth = xasprintf("Bearer %s", b->refresh);
-		net_request_add_header(r, "Authorization", auth);
-		memset(auth, 0, strlen(auth));
-		free(auth);
+		wire_bearer(r, b->refresh);
 		/* a procedure without input: empty body, no content type */
 		net_request_add_header(r, "Content-Type", "");
 		r->post_body = xstrdup("");
@@ -995,25 +922,16 @@ static int64_t retry_time(const net_response_t *r, int64_t now, int64_t fallback
 static char *error_detail(const net_response_t *r)
 {
 	cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
-	const char *e = str(j, "error"), *m = str(j, "message");
-	char *out;
-	if (e || m)
-		out = xasprintf("%s%s%s", e ? e : "", e && m ? ": " : "", m ? m : "");
-	else if (r->body_len && memchr(r->body, '<', r->body_len < 64 ? r->body_len : 64))
-		out = xstrdup("an HTML error page");
-	else
-		out = xstrdup("no details");
+	char *out = wire_problem(json_str(j, "error"), json_str(j, "message"), r->body, r->body_len,
+	                         "an HTML error page");
 	cJSON_Delete(j);
-	if (strlen(out) > 200)
-		out[200] = '\0';
-	one_line(out);
 	return out;
 }
 
 static bool error_is(const net_response_t *r, const char *name)
 {
 	cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
-	const char *e = str(j, "error");
+	const char *e = json_str(j, "error");
 	bool is = e && strcmp(e, name) == 0;
 	cJSON_Delete(j);
 	return is;
@@ -1076,7 +994,7 @@ static source_status_t handle_feed(source_t *s, bsky_t *bs, const net_response_t
 	}
 	const char *etag = net_response_header(r, "etag");
 	free(bs->etag);
-	bs->etag = header_safe(etag, 512) ? xstrdup(etag) : NULL;
+	bs->etag = wire_header_safe(etag, 512) ? xstrdup(etag) : NULL;
 	if (st.oldest > 0) {
 		/* every post of this account from the oldest entry on is in the page */
 		b->authoritative = true;
@@ -1093,8 +1011,8 @@ static source_status_t handle_feed(source_t *s, bsky_t *bs, const net_response_t
 static bool take_session(bsky_t *bs, const net_response_t *r, int64_t now)
 {
 	cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
-	const char *access = nstr(j, "accessJwt"), *refresh = nstr(j, "refreshJwt");
-	bool ok = header_safe(access, 16384) && header_safe(refresh, 16384);
+	const char *access = json_nstr(j, "accessJwt"), *refresh = json_nstr(j, "refreshJwt");
+	bool ok = wire_header_safe(access, 16384) && wire_header_safe(refresh, 16384);
 	if (ok) {
 		clear_session(bs, false);
 		if (bs->refresh)
@@ -1105,8 +1023,8 @@ static bool take_session(bsky_t *bs, const net_response_t *r, int64_t now)
 		int64_t exp = bluesky_jwt_exp(access);
 		bs->access_exp = exp > now ? exp : now + ACCESS_ASSUMED_S;
 		bs->refresh_exp = bluesky_jwt_exp(refresh);
-		const char *did = nstr(j, "did");
-		if (header_safe(did, 512)) {
+		const char *did = json_nstr(j, "did");
+		if (wire_header_safe(did, 512)) {
 			free(bs->did);
 			bs->did = xstrdup(did);
 		}

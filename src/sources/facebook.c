@@ -14,7 +14,6 @@
 
 #include <ctype.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +23,9 @@
 #include "../base/log.h"
 #include "../base/url.h"
 #include "../base/xmalloc.h"
+#include "json.h"
 #include "timeparse.h"
+#include "wire.h"
 
 #define FB_LIMIT 10               /* posts asked per cycle */
 #define FB_MAX_POSTS 25           /* never take more from one answer */
@@ -38,8 +39,7 @@
 
 /* ---- Graph version (process-wide, set from the config) ------------------- */
 
-static pthread_mutex_t version_lock = PTHREAD_MUTEX_INITIALIZER;
-static char graph_version[16] = FACEBOOK_GRAPH_VERSION_DEFAULT;
+static wire_version_t graph_version = WIRE_VERSION_INIT(FACEBOOK_GRAPH_VERSION_DEFAULT);
 
 static bool version_valid(const char *v)
 {
@@ -58,67 +58,27 @@ bool facebook_set_graph_version(const char *v)
 {
 	if (v && !version_valid(v))
 		return false;
-	pthread_mutex_lock(&version_lock);
-	snprintf(graph_version, sizeof graph_version, "%s", v ? v : FACEBOOK_GRAPH_VERSION_DEFAULT);
-	pthread_mutex_unlock(&version_lock);
+	wire_version_set(&graph_version, v ? v : FACEBOOK_GRAPH_VERSION_DEFAULT);
 	return true;
-}
-
-static void version_get(char out[16])
-{
-	pthread_mutex_lock(&version_lock);
-	memcpy(out, graph_version, 16);
-	pthread_mutex_unlock(&version_lock);
 }
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
 /* A string field that is not empty and not absurdly long. */
 static const char *jtext(const cJSON *o, const char *k)
 {
-	const char *s = jstr(o, k);
-	return s && *s && strlen(s) <= FB_MAX_FIELD ? s : NULL;
+	return json_text(o, k, FB_MAX_FIELD);
 }
 
+/* A number field as a long; dflt when absent, NaN or beyond a billion. */
 static long jnum(const cJSON *o, const char *k, long dflt)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble)
-		return dflt;
-	if (v->valuedouble > 1e9 || v->valuedouble < -1e9)
-		return dflt;
-	return (long)v->valuedouble;
+	return (long)json_num(o, k, -1e9, 1e9, (double)dflt);
 }
 
 static bool is_http_url(const char *u)
 {
-	return u && (strncasecmp(u, "https://", 8) == 0 || strncasecmp(u, "http://", 7) == 0) &&
-	       strlen(u) <= FB_MAX_FIELD && !strpbrk(u, " \t\r\n");
-}
-
-/* The first line of a token file, trimmed; NULL when empty or when it holds
- * anything but printable ASCII (it goes into a header line).  Caller frees. */
-static char *token_first_line(const char *t)
-{
-	if (!t)
-		return NULL;
-	while (*t == ' ' || *t == '\t')
-		t++;
-	size_t n = strcspn(t, "\r\n");
-	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-		n--;
-	if (n == 0 || n > 4096)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)t[i] < 0x21 || (unsigned char)t[i] > 0x7e)
-			return NULL;
-	return xstrndup(t, n);
+	return wire_http_url(u, FB_MAX_FIELD);
 }
 
 /* Graph's "2026-10-14T08:30:00+0000" -> Unix seconds; -1 when absent or malformed. */
@@ -126,17 +86,6 @@ static int64_t parse_graph_time(const char *s)
 {
 	int64_t t;
 	return s && time_parse_iso8601(s, &t) ? t : -1;
-}
-
-/* Cut s to at most max bytes on a UTF-8 character boundary (in place). */
-static void utf8_truncate(char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n <= max)
-		return;
-	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-		max--;
-	s[max] = '\0';
 }
 
 static int hexval(int c)
@@ -243,7 +192,7 @@ static void fb_init(source_t *s, const cJSON *state)
 	f->step = STEP_END;
 	if (!cJSON_IsObject(state))
 		return;
-	const cJSON *page = cJSON_GetObjectItemCaseSensitive(state, "page");
+	const cJSON *page = json_get(state, "page");
 	if (cJSON_IsObject(page)) {
 		f->page_name = xstrdup(jtext(page, "name"));
 		const char *pic = jtext(page, "picture");
@@ -251,19 +200,19 @@ static void fb_init(source_t *s, const cJSON *state)
 		const char *link = jtext(page, "link");
 		f->page_link = is_http_url(link) ? xstrdup(link) : NULL;
 		f->page_username = xstrdup(jtext(page, "username"));
-		const cJSON *fe = cJSON_GetObjectItemCaseSensitive(page, "fetched");
+		const cJSON *fe = json_get(page, "fetched");
 		if (cJSON_IsNumber(fe) && fe->valuedouble > 0 && fe->valuedouble < 1e12)
 			f->page_fetched = (int64_t)fe->valuedouble;
 	}
 	const char *etag = jtext(state, "etag");
 	if (etag && strlen(etag) < 256 && !strpbrk(etag, "\r\n"))
 		f->etag = xstrdup(etag);
-	const cJSON *hu = cJSON_GetObjectItemCaseSensitive(state, "hold_until");
+	const cJSON *hu = json_get(state, "hold_until");
 	if (cJSON_IsNumber(hu) && hu->valuedouble > 0 && hu->valuedouble < 1e12)
 		f->hold_until = (int64_t)hu->valuedouble;
 	long st = jnum(state, "rate_strikes", 0);
 	f->rate_strikes = st > 0 && st < 16 ? (int)st : 0;
-	f->lean_fields = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "lean_fields"));
+	f->lean_fields = json_true(state, "lean_fields");
 }
 
 static void fb_begin(source_t *s)
@@ -293,9 +242,9 @@ static net_request_t *fb_next_request(source_t *s)
 		return NULL;
 	/* Without a token the request still goes out: Graph's answer (code 104)
 	 * becomes SRC_ERR_AUTH with the advice, instead of a silent source. */
-	char *token = token_first_line(s->token);
+	char *token = wire_token(s->token);
 	char ver[16];
-	version_get(ver);
+	wire_version_get(&graph_version, ver);
 	char *id = url_encode(f->page_id);
 	char *fields = url_encode(f->step == STEP_PAGE ? fields_page : f->lean_fields ? fields_lean : fields_full);
 	char *url;
@@ -304,12 +253,8 @@ static net_request_t *fb_next_request(source_t *s)
 	else
 		url = xasprintf("%s/%s/%s/posts?fields=%s&limit=%d", f->base, ver, id, fields, FB_LIMIT);
 	net_request_t *r = net_request_new(url);
-	if (token) {
-		char *auth = xasprintf("Bearer %s", token);
-		net_request_add_header(r, "Authorization", auth);
-		free(auth);
-		free(token);
-	}
+	wire_bearer(r, token);
+	free(token);
 	net_request_add_header(r, "Accept", "application/json");
 	if (f->step == STEP_POSTS && f->etag)
 		net_request_add_header(r, "If-None-Match", f->etag);
@@ -419,7 +364,7 @@ static source_status_t classify_error(source_t *s, const cJSON *err, int http, s
 	fb_t *f = s->priv;
 	long code = jnum(err, "code", -1);
 	long sub = jnum(err, "error_subcode", 0);
-	const char *msg = jstr(err, "message");
+	const char *msg = json_str(err, "message");
 	const char *trace = jtext(err, "fbtrace_id");
 	char detail[256];
 	snprintf(detail, sizeof detail, "%.200s", msg ? msg : "no message");
@@ -427,7 +372,7 @@ static source_status_t classify_error(source_t *s, const cJSON *err, int http, s
 	if (trace && strlen(trace) < 60)
 		snprintf(tr, sizeof tr, " [fbtrace_id %s]", trace);
 
-	char *token = token_first_line(s->token);
+	char *token = wire_token(s->token);
 	bool have_token = token != NULL;
 	free(token);
 	if (!have_token && (code == 104 || code == 190 || code == 102)) {
@@ -471,7 +416,7 @@ static source_status_t classify_error(source_t *s, const cJSON *err, int http, s
 		                     f->page_id, code, detail, (long long)(wait / 60), tr);
 		return SRC_ERR_RATE;
 	}
-	if (code == 1 || code == 2 || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(err, "is_transient"))) {
+	if (code == 1 || code == 2 || json_true(err, "is_transient")) {
 		source_batch_message(b, "Facebook Page %s: Facebook is temporarily unavailable (code %ld: %s); retrying%s",
 		                     f->page_id, code, detail, tr);
 		return SRC_ERR_NETWORK;
@@ -579,9 +524,9 @@ static void add_text_spans(post_t *p)
 
 static media_kind_t kind_of(const cJSON *att)
 {
-	const char *mt = jstr(att, "media_type");
+	const char *mt = json_str(att, "media_type");
 	if (!mt)
-		mt = jstr(att, "type");
+		mt = json_str(att, "type");
 	if (mt && (strncmp(mt, "video", 5) == 0 || strcmp(mt, "native_templates") == 0))
 		return MEDIA_VIDEO;
 	return MEDIA_IMAGE;
@@ -590,9 +535,9 @@ static media_kind_t kind_of(const cJSON *att)
 /* media{image{src,width,height}} of an attachment, or NULL. */
 static const cJSON *image_of(const cJSON *att)
 {
-	const cJSON *media = cJSON_GetObjectItemCaseSensitive(att, "media");
-	const cJSON *img = cJSON_GetObjectItemCaseSensitive(media, "image");
-	return cJSON_IsObject(img) && is_http_url(jstr(img, "src")) ? img : NULL;
+	const cJSON *media = json_get(att, "media");
+	const cJSON *img = json_get(media, "image");
+	return cJSON_IsObject(img) && is_http_url(json_str(img, "src")) ? img : NULL;
 }
 
 /* One image of the post.  For a video Graph gives only a still here: it
@@ -612,7 +557,7 @@ static void add_image(post_t *p, const char *url, const cJSON *img, media_kind_t
 		m->preview_url = xstrdup(url);
 	if (alt && *alt && strlen(alt) <= FB_MAX_FIELD)
 		m->alt = xstrdup(alt);
-	if (img && strcmp(jstr(img, "src"), url) == 0) {
+	if (img && strcmp(json_str(img, "src"), url) == 0) {
 		long w = jnum(img, "width", 0), h = jnum(img, "height", 0);
 		if (w > 0 && w < 100000 && h > 0 && h < 100000) {
 			m->width = (int)w;
@@ -629,14 +574,14 @@ static char *attachment_link(const cJSON *att)
 		return xstrdup(u);
 	u = jtext(att, "url");
 	if (!is_http_url(u))
-		u = jtext(cJSON_GetObjectItemCaseSensitive(att, "target"), "url");
+		u = jtext(json_get(att, "target"), "url");
 	return is_http_url(u) ? facebook_unshim_url(u) : NULL;
 }
 
 static bool is_link_attachment(const cJSON *att)
 {
-	const char *mt = jstr(att, "media_type");
-	const char *type = jstr(att, "type");
+	const char *mt = json_str(att, "media_type");
+	const char *type = json_str(att, "type");
 	if ((mt && strcmp(mt, "link") == 0) || (type && strcmp(type, "share") == 0) ||
 	    jtext(att, "unshimmed_url"))
 		return true;
@@ -661,13 +606,13 @@ static void set_card(post_t *p, const cJSON *att, const char *fallback_image)
 	card_t *c = xcalloc(1, sizeof *c);
 	c->url = link;
 	c->title = xstrdup(title);
-	const char *d = jstr(att, "description");
+	const char *d = json_str(att, "description");
 	if (d && *d) {
 		c->description = xstrdup(d);
-		utf8_truncate(c->description, FB_MAX_FIELD);
+		wire_utf8_cut(c->description, FB_MAX_FIELD);
 	}
 	const cJSON *img = image_of(att);
-	const char *iu = img ? jstr(img, "src") : fallback_image;
+	const char *iu = img ? json_str(img, "src") : fallback_image;
 	c->image_url = is_http_url(iu) ? xstrdup(iu) : NULL;
 	p->card = c;
 }
@@ -677,26 +622,26 @@ static void apply_attachments(post_t *p, const cJSON *item)
 	const char *full = jtext(item, "full_picture");
 	if (!is_http_url(full))
 		full = NULL;
-	const cJSON *atts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item, "attachments"), "data");
+	const cJSON *atts = json_get(json_get(item, "attachments"), "data");
 	const cJSON *att = cJSON_IsArray(atts) ? cJSON_GetArrayItem(atts, 0) : NULL;
 	if (cJSON_IsObject(att)) {
-		const cJSON *subs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(att, "subattachments"), "data");
+		const cJSON *subs = json_get(json_get(att, "subattachments"), "data");
 		if (cJSON_IsArray(subs) && cJSON_GetArraySize(subs) > 0) {
 			const cJSON *sub;
 			cJSON_ArrayForEach(sub, subs) {
 				const cJSON *img = cJSON_IsObject(sub) ? image_of(sub) : NULL;
 				if (img)
-					add_image(p, jstr(img, "src"), img, kind_of(sub), NULL);
+					add_image(p, json_str(img, "src"), img, kind_of(sub), NULL);
 			}
 			const cJSON *img = image_of(att);
 			if (p->n_media == 0 && img)
-				add_image(p, full ? full : jstr(img, "src"), img, kind_of(att), NULL);
+				add_image(p, full ? full : json_str(img, "src"), img, kind_of(att), NULL);
 		} else if (is_link_attachment(att)) {
 			set_card(p, att, full);
 		} else if (image_of(att)) {
 			const cJSON *img = image_of(att);
 			/* full_picture is the full-size version of the post's picture */
-			add_image(p, full ? full : jstr(img, "src"), img, kind_of(att), NULL);
+			add_image(p, full ? full : json_str(img, "src"), img, kind_of(att), NULL);
 		} else {
 			set_card(p, att, full); /* unknown kind without a picture: a card if it has a link or title */
 		}
@@ -726,16 +671,16 @@ static post_t *parse_post(source_t *s, const cJSON *item, int64_t created)
 	const char *perma = jtext(item, "permalink_url");
 	p->url = is_http_url(perma) ? xstrdup(perma) : xasprintf("https://www.facebook.com/%s", id);
 	p->created = created;
-	int64_t upd = parse_graph_time(jstr(item, "updated_time"));
+	int64_t upd = parse_graph_time(json_str(item, "updated_time"));
 	p->edited = upd > created ? upd : 0;
 	fill_author(s, &p->author);
 	p->person = xstrdup(s->spec->person);
 	p->visibility = VIS_PUBLIC;
-	const char *msg = jstr(item, "message");
+	const char *msg = json_str(item, "message");
 	if (msg) {
 		free(p->text);
 		p->text = xstrdup(msg);
-		utf8_truncate(p->text, FB_MAX_TEXT);
+		wire_utf8_cut(p->text, FB_MAX_TEXT);
 		add_text_spans(p);
 	}
 	apply_attachments(p, item);
@@ -745,7 +690,7 @@ static post_t *parse_post(source_t *s, const cJSON *item, int64_t created)
 static source_status_t parse_posts(source_t *s, const cJSON *root, source_batch_t *b)
 {
 	fb_t *f = s->priv;
-	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	const cJSON *data = json_get(root, "data");
 	if (!cJSON_IsArray(data)) {
 		source_batch_message(b, "Facebook Page %s: the answer has no list of posts", f->page_id);
 		return SRC_ERR_DATA;
@@ -762,12 +707,11 @@ static source_status_t parse_posts(source_t *s, const cJSON *root, source_batch_
 			skipped++;
 			continue;
 		}
-		int64_t created = parse_graph_time(jstr(item, "created_time"));
+		int64_t created = parse_graph_time(json_str(item, "created_time"));
 		if (created > 0 && created < oldest)
 			oldest = created;
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "is_hidden")) ||
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "is_expired")) ||
-		    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(item, "is_published"))) {
+		if (json_true(item, "is_hidden") || json_true(item, "is_expired") ||
+		    cJSON_IsFalse(json_get(item, "is_published"))) {
 			char *key = xasprintf("facebook:%s", id);
 			source_batch_add_deleted(b, key);
 			free(key);
@@ -786,7 +730,7 @@ static source_status_t parse_posts(source_t *s, const cJSON *root, source_batch_
 	}
 	/* The answer is the Page's newest posts: what is missing inside its
 	 * time window was deleted.  An empty answer proves nothing. */
-	bool more = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "paging"), "next"));
+	bool more = cJSON_IsString(json_get(json_get(root, "paging"), "next"));
 	if (seen > 0 && skipped == 0 && oldest != INT64_MAX) {
 		b->authoritative = true;
 		b->window_start = more || seen >= FB_LIMIT ? oldest : 0;
@@ -803,7 +747,7 @@ static void parse_page(source_t *s, const cJSON *root)
 	if (name) {
 		free(f->page_name);
 		f->page_name = xstrdup(name);
-		utf8_truncate(f->page_name, 200);
+		wire_utf8_cut(f->page_name, 200);
 	}
 	const char *link = jtext(root, "link");
 	if (is_http_url(link)) {
@@ -815,22 +759,14 @@ static void parse_page(source_t *s, const cJSON *root)
 		free(f->page_username);
 		f->page_username = xstrdup(user);
 	}
-	const cJSON *pic = cJSON_GetObjectItemCaseSensitive(root, "picture");
-	const cJSON *pdata = cJSON_GetObjectItemCaseSensitive(pic, "data");
+	const cJSON *pic = json_get(root, "picture");
+	const cJSON *pdata = json_get(pic, "data");
 	const char *pu = jtext(cJSON_IsObject(pdata) ? pdata : pic, "url");
-	if (is_http_url(pu) && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pdata, "is_silhouette"))) {
+	if (is_http_url(pu) && !json_true(pdata, "is_silhouette")) {
 		free(f->page_picture);
 		f->page_picture = xstrdup(pu);
 	}
 	f->page_fetched = s->now;
-}
-
-static bool looks_like_json(const net_response_t *r)
-{
-	const char *p = r->body;
-	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-		p++;
-	return *p == '{' || *p == '[';
 }
 
 static source_status_t fb_handle(source_t *s, const net_response_t *r, source_batch_t *b)
@@ -862,12 +798,12 @@ static source_status_t fb_handle(source_t *s, const net_response_t *r, source_ba
 		f->rate_strikes = 0;
 		return SRC_NOT_MODIFIED;
 	}
-	cJSON *root = looks_like_json(r) ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
-	const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+	cJSON *root = json_looks_like(r->body) ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
+	const cJSON *err = json_get(root, "error");
 	source_status_t st;
 	if (cJSON_IsObject(err)) {
 		long code = jnum(err, "code", -1);
-		const char *m = jstr(err, "message");
+		const char *m = json_str(err, "message");
 		if (step == STEP_POSTS && !f->lean_fields && code == 100 && m &&
 		    (strstr(m, "nonexisting field") || strstr(m, "unshimmed_url"))) {
 			/* this Graph version lacks unshimmed_url: ask again without it */

@@ -15,7 +15,6 @@
 #include "linkedin.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,9 @@
 #include "../base/log.h"
 #include "../base/url.h"
 #include "../base/xmalloc.h"
+#include "json.h"
 #include "timeparse.h"
+#include "wire.h"
 
 #define LI_COUNT 20                 /* posts asked per cycle */
 #define LI_MAX_POSTS 50             /* never take more from one answer */
@@ -41,8 +42,7 @@
 
 /* ---- LinkedIn-Version (process-wide, set from the config) ---------------- */
 
-static pthread_mutex_t version_lock = PTHREAD_MUTEX_INITIALIZER;
-static char li_version[16] = LINKEDIN_VERSION_DEFAULT;
+static wire_version_t li_version = WIRE_VERSION_INIT(LINKEDIN_VERSION_DEFAULT);
 
 bool linkedin_set_version(const char *v)
 {
@@ -55,37 +55,21 @@ bool linkedin_set_version(const char *v)
 		if (month < 1 || month > 12)
 			return false;
 	}
-	pthread_mutex_lock(&version_lock);
-	snprintf(li_version, sizeof li_version, "%s", v ? v : LINKEDIN_VERSION_DEFAULT);
-	pthread_mutex_unlock(&version_lock);
+	wire_version_set(&li_version, v ? v : LINKEDIN_VERSION_DEFAULT);
 	return true;
-}
-
-static void version_get(char out[16])
-{
-	pthread_mutex_lock(&version_lock);
-	memcpy(out, li_version, 16);
-	pthread_mutex_unlock(&version_lock);
 }
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
 static const char *jtext(const cJSON *o, const char *k)
 {
-	const char *s = jstr(o, k);
-	return s && *s && strlen(s) <= LI_MAX_FIELD ? s : NULL;
+	return json_text(o, k, LI_MAX_FIELD);
 }
 
 /* Epoch milliseconds -> seconds; 0 when absent or out of range. */
 static int64_t jmillis(const cJSON *o, const char *k)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	const cJSON *v = json_get(o, k);
 	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble < 1e14))
 		return 0;
 	return (int64_t)(v->valuedouble / 1000);
@@ -93,8 +77,7 @@ static int64_t jmillis(const cJSON *o, const char *k)
 
 static bool is_http_url(const char *u)
 {
-	return u && (strncasecmp(u, "https://", 8) == 0 || strncasecmp(u, "http://", 7) == 0) &&
-	       strlen(u) <= LI_MAX_FIELD && !strpbrk(u, " \t\r\n");
+	return wire_http_url(u, LI_MAX_FIELD);
 }
 
 /* A URN we are willing to put in a URL: "urn:li:" and printable ASCII. */
@@ -106,34 +89,6 @@ static bool urn_ok(const char *u, const char *prefix)
 		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
 			return false;
 	return true;
-}
-
-static void utf8_truncate(char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n <= max)
-		return;
-	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-		max--;
-	s[max] = '\0';
-}
-
-/* The token: the first line, trimmed; NULL when empty or not printable ASCII. */
-static char *token_first_line(const char *t)
-{
-	if (!t)
-		return NULL;
-	while (*t == ' ' || *t == '\t')
-		t++;
-	size_t n = strcspn(t, "\r\n");
-	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-		n--;
-	if (n == 0 || n > 4096)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)t[i] < 0x21 || (unsigned char)t[i] > 0x7e)
-			return NULL;
-	return xstrndup(t, n);
 }
 
 /* ---- token expiry -------------------------------------------------------- */
@@ -372,7 +327,7 @@ void linkedin_little_to_post(const char *s, post_t *p)
 	free(p->text);
 	p->text = out.s;
 	if (out.len > LI_MAX_TEXT) {
-		utf8_truncate(p->text, LI_MAX_TEXT);
+		wire_utf8_cut(p->text, LI_MAX_TEXT);
 		size_t n = strlen(p->text);
 		for (size_t k = p->n_spans; k-- > 0;)
 			if (p->spans[k].end > n) { /* drop spans past the cut */
@@ -480,28 +435,28 @@ static void li_init(source_t *s, const cJSON *state)
 	l->step = STEP_END;
 	if (!cJSON_IsObject(state))
 		return;
-	const cJSON *o = cJSON_GetObjectItemCaseSensitive(state, "org");
+	const cJSON *o = json_get(state, "org");
 	if (cJSON_IsObject(o)) {
 		l->org_name = xstrdup(jtext(o, "name"));
 		const char *v = jtext(o, "vanity");
 		l->org_vanity = v && strlen(v) < 200 && !strpbrk(v, "/?# ") ? xstrdup(v) : NULL;
 		const char *logo = jtext(o, "logo");
 		l->logo_urn = urn_ok(logo, "urn:li:image:") ? xstrdup(logo) : NULL;
-		const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "fetched");
+		const cJSON *f = json_get(o, "fetched");
 		if (cJSON_IsNumber(f) && f->valuedouble > 0 && f->valuedouble < 1e12)
 			l->org_fetched = (int64_t)f->valuedouble;
 	}
-	const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(state, "images");
+	const cJSON *imgs = json_get(state, "images");
 	const cJSON *e;
 	cJSON_ArrayForEach(e, (cJSON_IsObject(imgs) ? imgs : NULL)) {
-		const char *url = jstr(e, "url");
-		const cJSON *x = cJSON_GetObjectItemCaseSensitive(e, "expires");
+		const char *url = json_str(e, "url");
+		const cJSON *x = json_get(e, "expires");
 		if (!urn_ok(e->string, "urn:li:image:") || (url && !is_http_url(url)) || !cJSON_IsNumber(x) ||
 		    !(x->valuedouble > 0 && x->valuedouble < 1e12))
 			continue;
 		img_set(l, e->string, url, (int64_t)x->valuedouble);
 	}
-	const cJSON *hu = cJSON_GetObjectItemCaseSensitive(state, "hold_until");
+	const cJSON *hu = json_get(state, "hold_until");
 	if (cJSON_IsNumber(hu) && hu->valuedouble > 0 && hu->valuedouble < 1e12)
 		l->hold_until = (int64_t)hu->valuedouble;
 }
@@ -525,8 +480,8 @@ static bool wanted_post(const li_t *l, const cJSON *el)
 {
 	if (!cJSON_IsObject(el))
 		return false;
-	const char *state = jstr(el, "lifecycleState"), *vis = jstr(el, "visibility");
-	const char *author = jstr(el, "author");
+	const char *state = json_str(el, "lifecycleState"), *vis = json_str(el, "visibility");
+	const char *author = json_str(el, "author");
 	char want[64];
 	snprintf(want, sizeof want, "urn:li:organization:%s", l->org_id);
 	return state && strcmp(state, "PUBLISHED") == 0 && vis && strcmp(vis, "PUBLIC") == 0 &&
@@ -536,25 +491,25 @@ static bool wanted_post(const li_t *l, const cJSON *el)
 /* Call fn for every image URN a post shows (media, multiImage, article thumbnail). */
 static void post_image_urns(li_t *l, const cJSON *el, urn_fn fn, void *ctx)
 {
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(el, "content");
+	const cJSON *content = json_get(el, "content");
 	if (!cJSON_IsObject(content))
 		return;
 	int n = 0;
-	const char *mid = jstr(cJSON_GetObjectItemCaseSensitive(content, "media"), "id");
+	const char *mid = json_str(json_get(content, "media"), "id");
 	if (urn_ok(mid, "urn:li:image:")) {
 		fn(l, mid, ctx);
 		n++;
 	}
-	const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(content, "multiImage"), "images");
+	const cJSON *imgs = json_get(json_get(content, "multiImage"), "images");
 	const cJSON *im;
 	cJSON_ArrayForEach(im, (cJSON_IsArray(imgs) ? imgs : NULL)) {
-		const char *id = jstr(im, "id");
+		const char *id = json_str(im, "id");
 		if (n < LI_MAX_IMAGES && urn_ok(id, "urn:li:image:")) {
 			fn(l, id, ctx);
 			n++;
 		}
 	}
-	const char *thumb = jstr(cJSON_GetObjectItemCaseSensitive(content, "article"), "thumbnail");
+	const char *thumb = json_str(json_get(content, "article"), "thumbnail");
 	if (urn_ok(thumb, "urn:li:image:"))
 		fn(l, thumb, ctx);
 }
@@ -573,7 +528,7 @@ static void want_add(li_t *l, const char *urn, void *ctx)
 
 static const cJSON *elements_of(const li_t *l)
 {
-	const cJSON *els = cJSON_GetObjectItemCaseSensitive(l->posts_doc, "elements");
+	const cJSON *els = json_get(l->posts_doc, "elements");
 	return cJSON_IsArray(els) ? els : NULL;
 }
 
@@ -637,15 +592,11 @@ static net_request_t *li_next_request(source_t *s)
 	free(url);
 	/* Without a token the request still goes out: LinkedIn's 401 becomes
 	 * SRC_ERR_AUTH with the advice, instead of a silent source. */
-	char *token = token_first_line(s->token);
-	if (token) {
-		char *auth = xasprintf("Bearer %s", token);
-		net_request_add_header(r, "Authorization", auth);
-		free(auth);
-		free(token);
-	}
+	char *token = wire_token(s->token);
+	wire_bearer(r, token);
+	free(token);
 	char ver[16];
-	version_get(ver);
+	wire_version_get(&li_version, ver);
 	net_request_add_header(r, "LinkedIn-Version", ver);
 	net_request_add_header(r, "X-Restli-Protocol-Version", "2.0.0");
 	net_request_add_header(r, "Accept", "application/json");
@@ -699,32 +650,31 @@ static post_t *build_post(source_t *s, const cJSON *el, bool *held)
 	p->id = xstrdup(id);
 	p->url = xasprintf("https://www.linkedin.com/feed/update/%s/", id);
 	p->created = created;
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(el, "lifecycleStateInfo"),
-	                                                  "isEditedByAuthor"))) {
+	if (json_true(json_get(el, "lifecycleStateInfo"), "isEditedByAuthor")) {
 		int64_t mod = jmillis(el, "lastModifiedAt");
 		p->edited = mod > created ? mod : 0;
 	}
 	fill_author(s, &p->author);
 	p->person = xstrdup(s->spec->person);
 	p->visibility = VIS_PUBLIC;
-	const char *commentary = jstr(el, "commentary");
+	const char *commentary = json_str(el, "commentary");
 	if (commentary && strlen(commentary) <= 4 * LI_MAX_TEXT)
 		linkedin_little_to_post(commentary, p);
 
 	bool ok = true;
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(el, "content");
-	const cJSON *media = cJSON_GetObjectItemCaseSensitive(content, "media");
-	const char *mid = jstr(media, "id");
+	const cJSON *content = json_get(el, "content");
+	const cJSON *media = json_get(content, "media");
+	const char *mid = json_str(media, "id");
 	if (urn_ok(mid, "urn:li:image:"))
-		ok &= add_image(s, p, mid, jstr(media, "altText"));
-	const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(content, "multiImage"), "images");
+		ok &= add_image(s, p, mid, json_str(media, "altText"));
+	const cJSON *imgs = json_get(json_get(content, "multiImage"), "images");
 	const cJSON *im;
 	cJSON_ArrayForEach(im, (cJSON_IsArray(imgs) ? imgs : NULL)) {
-		const char *iid = jstr(im, "id");
+		const char *iid = json_str(im, "id");
 		if (p->n_media < LI_MAX_IMAGES && urn_ok(iid, "urn:li:image:"))
-			ok &= add_image(s, p, iid, jstr(im, "altText"));
+			ok &= add_image(s, p, iid, json_str(im, "altText"));
 	}
-	const cJSON *art = cJSON_GetObjectItemCaseSensitive(content, "article");
+	const cJSON *art = json_get(content, "article");
 	if (cJSON_IsObject(art)) {
 		const char *src = jtext(art, "source");
 		const char *title = jtext(art, "title");
@@ -734,7 +684,7 @@ static post_t *build_post(source_t *s, const cJSON *el, bool *held)
 			c->title = xstrdup(title);
 			const char *d = jtext(art, "description");
 			c->description = xstrdup(d);
-			const char *thumb = jstr(art, "thumbnail");
+			const char *thumb = json_str(art, "thumbnail");
 			if (urn_ok(thumb, "urn:li:image:")) {
 				c->image_url = xstrdup(img_url(l, thumb, s->now));
 				if (!c->image_url && l->batch_failed && img_needed(l, thumb, s->now))
@@ -792,10 +742,10 @@ static source_status_t build_posts(source_t *s, source_batch_t *b)
 	}
 	/* Only a short, complete answer lists every post the organisation has. */
 	bool next = false;
-	const cJSON *links = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(l->posts_doc, "paging"), "links");
+	const cJSON *links = json_get(json_get(l->posts_doc, "paging"), "links");
 	const cJSON *lk;
 	cJSON_ArrayForEach(lk, (cJSON_IsArray(links) ? links : NULL)) {
-		const char *rel = jstr(lk, "rel");
+		const char *rel = json_str(lk, "rel");
 		if (rel && strcmp(rel, "next") == 0)
 			next = true;
 	}
@@ -855,7 +805,7 @@ static void parse_org(source_t *s, const cJSON *o)
 	li_t *l = s->priv;
 	const char *name = jtext(o, "localizedName");
 	if (!name) {
-		const cJSON *loc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "name"), "localized");
+		const cJSON *loc = json_get(json_get(o, "name"), "localized");
 		const cJSON *v;
 		cJSON_ArrayForEach(v, (cJSON_IsObject(loc) ? loc : NULL)) {
 			if (cJSON_IsString(v) && v->valuestring && *v->valuestring && strlen(v->valuestring) <= LI_MAX_FIELD) {
@@ -867,7 +817,7 @@ static void parse_org(source_t *s, const cJSON *o)
 	if (name) {
 		free(l->org_name);
 		l->org_name = xstrdup(name);
-		utf8_truncate(l->org_name, 200);
+		wire_utf8_cut(l->org_name, 200);
 	}
 	const char *vanity = jtext(o, "vanityName");
 	if (vanity && strlen(vanity) < 200 && !strpbrk(vanity, "/?#% \t")) {
@@ -877,10 +827,10 @@ static void parse_org(source_t *s, const cJSON *o)
 	/* logoV2 names digitalmediaAsset URNs; the Images API is asked for the
 	 * same id as an image URN (UNVERIFIED that LinkedIn resolves it; when it
 	 * does not, the face simply has no picture). */
-	const cJSON *logo = cJSON_GetObjectItemCaseSensitive(o, "logoV2");
-	const char *asset = jstr(logo, "original");
+	const cJSON *logo = json_get(o, "logoV2");
+	const char *asset = json_str(logo, "original");
 	if (!asset)
-		asset = jstr(logo, "cropped");
+		asset = json_str(logo, "cropped");
 	const char *dma = "urn:li:digitalmediaAsset:";
 	char *urn = NULL;
 	if (urn_ok(asset, dma))
@@ -896,10 +846,10 @@ static void parse_org(source_t *s, const cJSON *o)
 static void parse_images(source_t *s, const cJSON *root, const want_t *asked)
 {
 	li_t *l = s->priv;
-	const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
+	const cJSON *results = json_get(root, "results");
 	for (size_t i = 0; i < asked->n; i++) {
 		const char *urn = asked->urns[i];
-		const cJSON *r = cJSON_IsObject(results) ? cJSON_GetObjectItemCaseSensitive(results, urn) : NULL;
+		const cJSON *r = json_get(results, urn);
 		const char *url = jtext(r, "downloadUrl");
 		if (is_http_url(url)) {
 			int64_t exp = jmillis(r, "downloadUrlExpiresAt");
@@ -916,8 +866,8 @@ static void parse_images(source_t *s, const cJSON *root, const want_t *asked)
 static void error_parts(const cJSON *root, char *out, size_t n)
 {
 	const char *code = jtext(root, "code");
-	const char *msg = jstr(root, "message");
-	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(root, "serviceErrorCode");
+	const char *msg = json_str(root, "message");
+	const cJSON *sec = json_get(root, "serviceErrorCode");
 	char num[32] = "";
 	if (cJSON_IsNumber(sec) && sec->valuedouble >= 0 && sec->valuedouble < 1e9)
 		snprintf(num, sizeof num, " %ld", (long)sec->valuedouble);
@@ -948,14 +898,6 @@ static int64_t rate_retry_at(const source_t *s, const net_response_t *r)
 	return midnight < hour ? midnight : hour;
 }
 
-static bool looks_like_json(const net_response_t *r)
-{
-	const char *p = r->body;
-	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-		p++;
-	return *p == '{' || *p == '[';
-}
-
 /* A non-2xx answer on the org or posts step.  *soft: go on without it. */
 static source_status_t classify(source_t *s, const net_response_t *r, const cJSON *root, step_t step,
                                 source_batch_t *b, bool *soft)
@@ -965,7 +907,7 @@ static source_status_t classify(source_t *s, const net_response_t *r, const cJSO
 	error_parts(root, d, sizeof d);
 	*soft = false;
 	if (r->status == 401) {
-		char *token = token_first_line(s->token);
+		char *token = wire_token(s->token);
 		bool have = token != NULL;
 		free(token);
 		if (!have) {
@@ -990,7 +932,7 @@ static source_status_t classify(source_t *s, const net_response_t *r, const cJSO
 	}
 	if (r->status == 426) {
 		char ver[16];
-		version_get(ver);
+		wire_version_get(&li_version, ver);
 		source_batch_message(b,
 			"LinkedIn no longer accepts LinkedIn-Version %s (HTTP 426%s): set linkedin_version in "
 			"[network] to a current version (YYYYMM, see LinkedIn's API versioning page) or update balie, "
@@ -1065,7 +1007,7 @@ static source_status_t li_handle(source_t *s, const net_response_t *r, source_ba
 		return SRC_NOT_MODIFIED;
 	}
 	step_t step = l->step;
-	cJSON *root = r->error == NET_OK && looks_like_json(r) ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
+	cJSON *root = r->error == NET_OK && json_looks_like(r->body) ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
 	bool ok2xx = r->error == NET_OK && r->status >= 200 && r->status <= 299;
 	source_status_t st;
 
@@ -1122,7 +1064,7 @@ static source_status_t li_handle(source_t *s, const net_response_t *r, source_ba
 		l->step = STEP_POSTS;
 		st = SRC_CONTINUE;
 	} else {
-		if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "elements"))) {
+		if (!cJSON_IsArray(json_get(root, "elements"))) {
 			source_batch_message(b, "LinkedIn organisation %s: the answer has no list of posts", l->org_id);
 			st = SRC_ERR_DATA;
 		} else {

@@ -29,7 +29,9 @@
 #include "../base/url.h"
 #include "../base/xmalloc.h"
 #include "html.h"
+#include "json.h"
 #include "timeparse.h"
+#include "wire.h"
 
 #define PAGE_LIMIT 40
 #define MAX_PAGE_ITEMS 100     /* statuses read from one page; we ask for 40 */
@@ -45,18 +47,6 @@
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static const char *json_str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
-static const cJSON *json_obj(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	return cJSON_IsObject(v) ? v : NULL;
-}
-
 static bool is_http_url(const char *u)
 {
 	if (!u || (strncasecmp(u, "https://", 8) != 0 && strncasecmp(u, "http://", 7) != 0))
@@ -70,7 +60,7 @@ static bool is_http_url(const char *u)
 }
 
 /* An http(s) URL field, or NULL. */
-static const char *json_url(const cJSON *o, const char *name)
+static const char *url_field(const cJSON *o, const char *name)
 {
 	const char *u = json_str(o, name);
 	return is_http_url(u) ? u : NULL;
@@ -92,7 +82,7 @@ static bool valid_id(const char *id)
 	return true;
 }
 
-static const char *json_id(const cJSON *o, const char *name)
+static const char *id_field(const cJSON *o, const char *name)
 {
 	const char *id = json_str(o, name);
 	return valid_id(id) ? id : NULL;
@@ -142,18 +132,16 @@ static char *plain_text(const char *s, size_t max, bool keep_lines)
 	return text;
 }
 
-/* A JSON number as a bounded int, or 0. */
-static int json_dim(const cJSON *o, const char *name)
+/* A JSON number as a bounded int (a pixel size), or 0. */
+static int dim_field(const cJSON *o, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 1 || v->valuedouble > 100000)
-		return 0;
-	return (int)v->valuedouble;
+	return (int)json_num(o, name, 1, 100000, 0);
 }
 
-static float json_unit(const cJSON *o, const char *name)
+/* A focus coordinate: clamped to [-1, 1], 0 when absent or not finite. */
+static float focus_coord(const cJSON *o, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	const cJSON *v = json_get(o, name);
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
 		return 0.0f;
 	double d = v->valuedouble;
@@ -200,9 +188,9 @@ static void parse_emojis(const cJSON *arr, emoji_t **out, size_t *n)
 			break;
 		const char *code = json_str(e, "shortcode");
 		/* static_url: a lobby screen draws one frame, not an animation */
-		const char *url = json_url(e, "static_url");
+		const char *url = url_field(e, "static_url");
 		if (!url)
-			url = json_url(e, "url");
+			url = url_field(e, "url");
 		if (!valid_shortcode(code) || !url)
 			continue;
 		bool dup = false;
@@ -235,18 +223,18 @@ bool mastodon_parse_account(const cJSON *a, const char *server_host, author_t *o
 	else
 		out->handle = xasprintf("@%s@%s", clean, server_host);
 	free(clean);
-	const char *id = json_id(a, "id");
+	const char *id = id_field(a, "id");
 	out->id = xstrdup(id);
 	out->name = plain_text(json_str(a, "display_name"), 200, false);
 	if (!out->name)
 		out->name = plain_text(username, 200, false);
 	if (!out->name)
 		out->name = xstrdup(out->handle + 1);
-	out->url = xstrdup(json_url(a, "url"));
-	const char *avatar = json_url(a, "avatar_static");
-	out->avatar_url = xstrdup(avatar ? avatar : json_url(a, "avatar"));
-	out->bot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "bot"));
-	parse_emojis(cJSON_GetObjectItemCaseSensitive(a, "emojis"), &out->emojis, &out->n_emojis);
+	out->url = xstrdup(url_field(a, "url"));
+	const char *avatar = url_field(a, "avatar_static");
+	out->avatar_url = xstrdup(avatar ? avatar : url_field(a, "avatar"));
+	out->bot = json_true(a, "bot");
+	parse_emojis(json_get(a, "emojis"), &out->emojis, &out->n_emojis);
 	return true;
 }
 
@@ -261,42 +249,42 @@ static void parse_media(const cJSON *arr, post_t *p)
 		if (!cJSON_IsObject(m))
 			continue;
 		/* url is null while a remote file is not yet fetched */
-		const char *url = json_url(m, "url");
+		const char *url = url_field(m, "url");
 		if (!url)
-			url = json_url(m, "remote_url");
+			url = url_field(m, "remote_url");
 		if (!url)
 			continue;
 		media_t *md = post_add_media(p);
 		md->kind = media_kind_from_name(json_str(m, "type"));
 		md->url = xstrdup(url);
-		md->preview_url = xstrdup(json_url(m, "preview_url"));
+		md->preview_url = xstrdup(url_field(m, "preview_url"));
 		md->alt = plain_text(json_str(m, "description"), 6000, true);
-		const cJSON *meta = json_obj(m, "meta");
-		const cJSON *orig = json_obj(meta, "original");
-		md->width = json_dim(orig, "width");
-		md->height = json_dim(orig, "height");
+		const cJSON *meta = json_object(m, "meta");
+		const cJSON *orig = json_object(meta, "original");
+		md->width = dim_field(orig, "width");
+		md->height = dim_field(orig, "height");
 		if (!md->width || !md->height) {
-			md->width = json_dim(meta, "width");
-			md->height = json_dim(meta, "height");
+			md->width = dim_field(meta, "width");
+			md->height = dim_field(meta, "height");
 		}
 		if (!md->width || !md->height)
 			md->width = md->height = 0;
-		const cJSON *focus = json_obj(meta, "focus");
-		md->focus_x = json_unit(focus, "x");
-		md->focus_y = json_unit(focus, "y");
+		const cJSON *focus = json_object(meta, "focus");
+		md->focus_x = focus_coord(focus, "x");
+		md->focus_y = focus_coord(focus, "y");
 	}
 }
 
 static card_t *parse_card(const cJSON *c)
 {
-	const char *url = json_url(c, "url");
+	const char *url = url_field(c, "url");
 	if (!cJSON_IsObject(c) || !url)
 		return NULL;
 	card_t *card = xcalloc(1, sizeof *card);
 	card->url = xstrdup(url);
 	card->title = plain_text(json_str(c, "title"), 300, false);
 	card->description = plain_text(json_str(c, "description"), 600, false);
-	card->image_url = xstrdup(json_url(c, "image"));
+	card->image_url = xstrdup(url_field(c, "image"));
 	return card;
 }
 
@@ -339,11 +327,11 @@ mastodon_result_t mastodon_parse_status(const cJSON *st, const source_spec_t *sp
 		return MASTODON_INVALID;
 	}
 	/* a boost shows the boosted post; its wrapper only says who boosted it */
-	const cJSON *reblog = json_obj(st, "reblog");
+	const cJSON *reblog = json_object(st, "reblog");
 	const cJSON *orig = reblog ? reblog : st;
 
 	/* identity, time and author first: without them there is no post at all */
-	const char *uri = json_str(orig, "uri"), *url = json_url(orig, "url"), *id = json_id(orig, "id");
+	const char *uri = json_str(orig, "uri"), *url = url_field(orig, "url"), *id = id_field(orig, "id");
 	char *key = NULL;
 	if (valid_key_part(uri))
 		key = xasprintf("mastodon:%s", uri);
@@ -363,7 +351,7 @@ mastodon_result_t mastodon_parse_status(const cJSON *st, const source_spec_t *sp
 		*why = "no valid created_at";
 		goto out;
 	}
-	if (!mastodon_parse_account(json_obj(orig, "account"), host, &p->author)) {
+	if (!mastodon_parse_account(json_object(orig, "account"), host, &p->author)) {
 		*why = "no valid account";
 		goto out;
 	}
@@ -388,7 +376,7 @@ mastodon_result_t mastodon_parse_status(const cJSON *st, const source_spec_t *sp
 
 	if (reblog) {
 		author_t booster;
-		if (mastodon_parse_account(json_obj(st, "account"), host, &booster)) {
+		if (mastodon_parse_account(json_object(st, "account"), host, &booster)) {
 			if (booster.id && p->author.id && strcmp(booster.id, p->author.id) == 0) {
 				author_clear(&booster); /* a self-boost: just the post */
 			} else {
@@ -407,14 +395,14 @@ mastodon_result_t mastodon_parse_status(const cJSON *st, const source_spec_t *sp
 		p->edited = edited;
 	p->visibility = vis >= 0 ? (visibility_t)vis : VIS_UNLISTED;
 	p->cw = plain_text(json_str(orig, "spoiler_text"), 1000, false);
-	p->sensitive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(orig, "sensitive"));
+	p->sensitive = json_true(orig, "sensitive");
 	const char *lang = json_str(orig, "language");
 	if (valid_lang(lang))
 		p->lang = xstrdup(lang);
-	parse_emojis(cJSON_GetObjectItemCaseSensitive(orig, "emojis"), &p->emojis, &p->n_emojis);
+	parse_emojis(json_get(orig, "emojis"), &p->emojis, &p->n_emojis);
 	const char *content = json_str(orig, "content");
 	if (content) {
-		const cJSON *quote = cJSON_GetObjectItemCaseSensitive(orig, "quote");
+		const cJSON *quote = json_get(orig, "quote");
 		html_options_t opt = {
 			.drop_quote_inline = quote && !cJSON_IsNull(quote),
 			.emojis = p->emojis,
@@ -422,8 +410,8 @@ mastodon_result_t mastodon_parse_status(const cJSON *st, const source_spec_t *sp
 		};
 		html_to_post_text(content, strlen(content), &opt, p);
 	}
-	parse_media(cJSON_GetObjectItemCaseSensitive(orig, "media_attachments"), p);
-	p->card = parse_card(cJSON_GetObjectItemCaseSensitive(orig, "card"));
+	parse_media(json_get(orig, "media_attachments"), p);
+	p->card = parse_card(json_get(orig, "card"));
 	*why = NULL;
 	*out = p;
 	p = NULL;
@@ -455,7 +443,7 @@ static void parse_page(const cJSON *arr, const source_spec_t *spec, post_list_t 
 			break;
 		}
 		pg->count++;
-		const char *id = json_id(st, "id");
+		const char *id = id_field(st, "id");
 		if (id && (!pg->newest_id || id_compare(id, pg->newest_id) > 0))
 			pg->newest_id = id;
 		if (id && (!pg->oldest_id || id_compare(id, pg->oldest_id) < 0))
@@ -597,12 +585,12 @@ static void mastodon_init(source_t *s, const cJSON *state)
 	if (!same_str(json_str(state, "server"), s->spec->server) ||
 	    !same_str(json_str(state, "handle"), s->spec->handle))
 		return;
-	st->account_id = xstrdup(json_id(state, "account_id"));
-	st->newest_id = xstrdup(json_id(state, "newest_id"));
-	const cJSON *cycles = cJSON_GetObjectItemCaseSensitive(state, "cycles");
+	st->account_id = xstrdup(id_field(state, "account_id"));
+	st->newest_id = xstrdup(id_field(state, "newest_id"));
+	const cJSON *cycles = json_get(state, "cycles");
 	if (cJSON_IsNumber(cycles) && cycles->valuedouble >= 0 && cycles->valuedouble < 1e15)
 		st->cycles = (uint64_t)cycles->valuedouble;
-	const cJSON *etags = cJSON_GetObjectItemCaseSensitive(state, "etags"), *e;
+	const cJSON *etags = json_get(state, "etags"), *e;
 	if (!cJSON_IsArray(etags))
 		etags = NULL;
 	size_t n = 0;
@@ -760,12 +748,8 @@ static net_request_t *mastodon_next_request(source_t *s)
 	net_request_t *req = net_request_new(url);
 	net_request_add_header(req, "Accept", "application/json");
 	char *token = token_value(s);
-	if (token) {
-		char *bearer = xasprintf("Bearer %s", token);
-		net_request_add_header(req, "Authorization", bearer);
-		free(bearer);
-		free(token);
-	}
+	wire_bearer(req, token);
+	free(token);
 	const char *etag = st->phase == PH_LOOKUP ? NULL : etag_for(st, url);
 	if (etag)
 		net_request_add_header(req, "If-None-Match", etag);
@@ -883,7 +867,7 @@ static source_status_t cycle_failed(mstate_t *st, source_status_t status)
 static source_status_t handle_lookup(source_t *s, cJSON *root, source_batch_t *b)
 {
 	mstate_t *st = s->priv;
-	const char *id = json_id(root, "id");
+	const char *id = id_field(root, "id");
 	if (!id) {
 		source_batch_message(b, "account lookup for @%s@%s: no account id in the response", s->spec->handle,
 		                     st->host ? st->host : "?");

@@ -33,7 +33,9 @@
 #include "../base/url.h"
 #include "../base/xmalloc.h"
 #include "html.h"
+#include "json.h"
 #include "timeparse.h"
+#include "wire.h"
 
 #define NS_ATOM "http://www.w3.org/2005/Atom"
 #define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
@@ -1054,21 +1056,10 @@ typedef struct {
 	bool sent;
 } rss_t;
 
-/* A value that may go back into a request header: printable ASCII, bounded. */
-static bool header_safe(const char *s, size_t max)
-{
-	if (!s || !*s)
-		return false;
-	for (size_t n = 0; s[n]; n++)
-		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e || n >= max)
-			return false;
-	return true;
-}
-
 static void keep_header(char **dst, const char *v, size_t max)
 {
 	free(*dst);
-	*dst = header_safe(v, max) ? xstrdup(v) : NULL;
+	*dst = wire_header_safe(v, max) ? xstrdup(v) : NULL;
 }
 
 static void r_init(source_t *s, const cJSON *state)
@@ -1076,10 +1067,9 @@ static void r_init(source_t *s, const cJSON *state)
 	rss_t *r = xcalloc(1, sizeof *r);
 	s->priv = r;
 	r->url = xstrdup(s->spec->handle);
-	keep_header(&r->etag, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "etag")), 512);
-	keep_header(&r->last_modified,
-	            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "last_modified")), 128);
-	const cJSON *seen = cJSON_GetObjectItemCaseSensitive(state, "first_seen"), *it;
+	keep_header(&r->etag, json_str(state, "etag"), 512);
+	keep_header(&r->last_modified, json_str(state, "last_modified"), 128);
+	const cJSON *seen = json_get(state, "first_seen"), *it;
 	cJSON_ArrayForEach(it, seen) {
 		if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0 && it->valuedouble < 1e12) || !it->string ||
 		    strlen(it->string) > 4096 || r->n_seen >= MAX_FIRST_SEEN)

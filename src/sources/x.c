@@ -20,7 +20,9 @@
 #include "../base/log.h"
 #include "../base/url.h"
 #include "../base/xmalloc.h"
+#include "json.h"
 #include "timeparse.h"
+#include "wire.h"
 
 #define DEFAULT_API "https://api.x.com"
 #define FIRST_PAGE 10      /* first poll: a few recent posts, each one billed */
@@ -34,28 +36,6 @@
 #define MEDIA_FIELDS "url,preview_image_url,alt_text,width,height,type"
 
 /* ---- JSON helpers -------------------------------------------------------- */
-
-static const cJSON *get(const cJSON *o, const char *name)
-{
-	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, name) : NULL;
-}
-
-static const char *str(const cJSON *o, const char *name)
-{
-	const cJSON *v = get(o, name);
-	return cJSON_IsString(v) && v->valuestring && *v->valuestring ? v->valuestring : NULL;
-}
-
-static long long num(const cJSON *o, const char *name, long long lo, long long hi, long long dflt)
-{
-	const cJSON *v = get(o, name);
-	if (!cJSON_IsNumber(v))
-		return dflt;
-	double d = v->valuedouble;
-	if (!(d >= (double)lo && d <= (double)hi) || d != (double)(long long)d)
-		return dflt;
-	return (long long)d;
-}
 
 /* X ids are decimal strings; never trust anything else in a URL. */
 static bool valid_id(const char *s)
@@ -71,19 +51,11 @@ static const cJSON *find_by(const cJSON *arr, const char *name, const char *valu
 	if (!value)
 		return NULL;
 	cJSON_ArrayForEach(it, arr) {
-		const char *v = str(it, name);
+		const char *v = json_nstr(it, name);
 		if (v && strcmp(v, value) == 0)
 			return it;
 	}
 	return NULL;
-}
-
-/* Network text in a one-line message: control characters become spaces. */
-static void one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
 }
 
 void x_stats_clear(x_stats_t *st)
@@ -171,15 +143,15 @@ static void sb_add_text(sbuf_t *b, const char *s, size_t n)
 
 static bool media_link(const cJSON *u)
 {
-	if (str(u, "media_key"))
+	if (json_nstr(u, "media_key"))
 		return true;
-	const char *x = str(u, "expanded_url");
+	const char *x = json_nstr(u, "expanded_url");
 	return x && (strstr(x, "/photo/") || strstr(x, "/video/")) && (strstr(x, "//x.com/") || strstr(x, "//twitter.com/"));
 }
 
 static bool quote_link(const cJSON *u, const char *quoted_id)
 {
-	const char *x = str(u, "expanded_url");
+	const char *x = json_nstr(u, "expanded_url");
 	if (!x || !quoted_id)
 		return false;
 	const char *at = strstr(x, "/status/");
@@ -199,9 +171,9 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 	size_t cap = 0;
 	for (int kind = 0; kind < 3; kind++) {
 		const cJSON *e;
-		cJSON_ArrayForEach(e, get(entities, lists[kind])) {
-			long long s = num(e, "start", 0, (long long)ncp, -1);
-			long long en = num(e, "end", 0, (long long)ncp, -1);
+		cJSON_ArrayForEach(e, json_get(entities, lists[kind])) {
+			long long s = json_int(e, "start", 0, (long long)ncp, -1);
+			long long en = json_int(e, "end", 0, (long long)ncp, -1);
 			if (n >= MAX_ENTITIES || s < 0 || en <= s) {
 				dropped++;
 				continue;
@@ -242,10 +214,10 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 				while (b.len > floor && b.buf[b.len - 1] == ' ')
 					b.buf[--b.len] = '\0';
 			} else {
-				const char *target = str(e->e, "expanded_url");
+				const char *target = json_nstr(e->e, "expanded_url");
 				if (!target)
-					target = str(e->e, "url");
-				const char *shown = str(e->e, "display_url");
+					target = json_nstr(e->e, "url");
+				const char *shown = json_nstr(e->e, "display_url");
 				uint32_t start = (uint32_t)b.len;
 				if (shown)
 					sb_add(&b, shown, strlen(shown));
@@ -259,12 +231,12 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 			uint32_t start = (uint32_t)b.len;
 			sb_add(&b, orig, olen);
 			if (e->kind == 1) {
-				const char *user = str(e->e, "username");
+				const char *user = json_nstr(e->e, "username");
 				char *url = user ? xasprintf("https://x.com/%s", user) : NULL;
 				post_add_span(p, SPAN_MENTION, start, (uint32_t)b.len, url);
 				free(url);
 			} else {
-				post_add_span(p, SPAN_HASHTAG, start, (uint32_t)b.len, str(e->e, "tag"));
+				post_add_span(p, SPAN_HASHTAG, start, (uint32_t)b.len, json_nstr(e->e, "tag"));
 			}
 		}
 		pos = e->end;
@@ -291,12 +263,12 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 
 static void author_from(const cJSON *u, author_t *a, const char *fallback_id)
 {
-	const char *id = str(u, "id"), *name = str(u, "name"), *user = str(u, "username");
+	const char *id = json_nstr(u, "id"), *name = json_nstr(u, "name"), *user = json_nstr(u, "username");
 	a->id = xstrdup(id ? id : fallback_id);
 	a->handle = user ? xasprintf("@%s", user) : NULL;
 	a->name = xstrdup(name ? name : user ? user : id ? id : fallback_id ? fallback_id : "X");
 	a->url = user ? xasprintf("https://x.com/%s", user) : NULL;
-	const char *av = str(u, "profile_image_url");
+	const char *av = json_nstr(u, "profile_image_url");
 	if (av) {
 		/* "_normal" is 48 px; the 400x400 variant suits a large screen */
 		const char *nm = strstr(av, "_normal.");
@@ -307,10 +279,10 @@ static void author_from(const cJSON *u, author_t *a, const char *fallback_id)
 static const char *ref_of(const cJSON *tw, const char *type)
 {
 	const cJSON *r;
-	cJSON_ArrayForEach(r, get(tw, "referenced_tweets")) {
-		const char *t = str(r, "type");
+	cJSON_ArrayForEach(r, json_get(tw, "referenced_tweets")) {
+		const char *t = json_nstr(r, "type");
 		if (t && strcmp(t, type) == 0)
-			return str(r, "id");
+			return json_nstr(r, "id");
 	}
 	return NULL;
 }
@@ -318,13 +290,13 @@ static const char *ref_of(const cJSON *tw, const char *type)
 static void add_media(post_t *p, const cJSON *tw, const cJSON *includes)
 {
 	const cJSON *k;
-	cJSON_ArrayForEach(k, get(get(tw, "attachments"), "media_keys")) {
+	cJSON_ArrayForEach(k, json_get(json_get(tw, "attachments"), "media_keys")) {
 		if (!cJSON_IsString(k) || p->n_media >= 10)
 			continue;
-		const cJSON *m = find_by(get(includes, "media"), "media_key", k->valuestring);
+		const cJSON *m = find_by(json_get(includes, "media"), "media_key", k->valuestring);
 		if (!m)
 			continue;
-		const char *type = str(m, "type"), *url = str(m, "url"), *prev = str(m, "preview_image_url");
+		const char *type = json_nstr(m, "type"), *url = json_nstr(m, "url"), *prev = json_nstr(m, "preview_image_url");
 		media_kind_t kind = MEDIA_IMAGE;
 		if (type && strcmp(type, "video") == 0)
 			kind = MEDIA_VIDEO;
@@ -337,9 +309,9 @@ static void add_media(post_t *p, const cJSON *tw, const cJSON *includes)
 		md->kind = kind;
 		md->url = xstrdup(main_url);
 		md->preview_url = xstrdup(prev);
-		md->alt = xstrdup(str(m, "alt_text"));
-		md->width = (int)num(m, "width", 1, 100000, 0);
-		md->height = (int)num(m, "height", 1, 100000, 0);
+		md->alt = xstrdup(json_nstr(m, "alt_text"));
+		md->width = (int)json_int(m, "width", 1, 100000, 0);
+		md->height = (int)json_int(m, "height", 1, 100000, 0);
 	}
 }
 
@@ -353,24 +325,24 @@ static char *status_url(const author_t *a, const char *id)
 /* Text and entities of a tweet: the long form (note_tweet) when present. */
 static void tweet_text(post_t *p, const cJSON *tw, const char *quoted_id, x_stats_t *st)
 {
-	const cJSON *note = get(tw, "note_tweet");
-	const char *text = str(note, "text");
-	const cJSON *ents = get(note, "entities");
+	const cJSON *note = json_get(tw, "note_tweet");
+	const char *text = json_nstr(note, "text");
+	const cJSON *ents = json_get(note, "entities");
 	if (!text) {
-		text = str(tw, "text");
-		ents = get(tw, "entities");
+		text = json_nstr(tw, "text");
+		ents = json_get(tw, "entities");
 	}
 	st->bad_entities += x_apply_entities(p, text ? text : "", ents, quoted_id);
 }
 
 static void quote_card(post_t *p, const cJSON *quoted, const cJSON *includes)
 {
-	const char *qid = str(quoted, "id");
+	const char *qid = json_nstr(quoted, "id");
 	if (!qid)
 		return;
 	author_t qa = { 0 };
-	const char *aid = str(quoted, "author_id");
-	author_from(find_by(get(includes, "users"), "id", aid), &qa, aid);
+	const char *aid = json_nstr(quoted, "author_id");
+	author_from(find_by(json_get(includes, "users"), "id", aid), &qa, aid);
 	post_t tmp = { 0 };
 	tmp.text = xstrdup("");
 	x_stats_t st = { 0 };
@@ -396,7 +368,7 @@ static void quote_card(post_t *p, const cJSON *quoted, const cJSON *includes)
 
 static char *lang_of(const cJSON *tw)
 {
-	const char *l = str(tw, "lang");
+	const char *l = json_nstr(tw, "lang");
 	if (!l)
 		return NULL;
 	size_t n = strspn(l, "abcdefghijklmnopqrstuvwxyz");
@@ -410,10 +382,10 @@ static char *lang_of(const cJSON *tw)
 static post_t *post_from_tweet(const cJSON *tw, const cJSON *includes, const source_spec_t *spec,
                                x_stats_t *st)
 {
-	const char *id = str(tw, "id");
+	const char *id = json_nstr(tw, "id");
 	if (!valid_id(id))
 		return NULL;
-	const cJSON *users = get(includes, "users"), *tweets = get(includes, "tweets");
+	const cJSON *users = json_get(includes, "users"), *tweets = json_get(includes, "tweets");
 	const char *rt_id = ref_of(tw, "retweeted");
 	const cJSON *orig = rt_id ? find_by(tweets, "id", rt_id) : NULL;
 	if (rt_id && spec && !spec->include_boosts)
@@ -429,20 +401,20 @@ static post_t *post_from_tweet(const cJSON *tw, const cJSON *includes, const sou
 		p->source = xstrdup(spec->key);
 		p->person = xstrdup(spec->person);
 	}
-	const char *aid = str(shown, "author_id");
+	const char *aid = json_nstr(shown, "author_id");
 	author_from(find_by(users, "id", aid), &p->author, aid);
 	if (orig) {
-		const char *wid = str(tw, "author_id");
+		const char *wid = json_nstr(tw, "author_id");
 		p->booster = xcalloc(1, sizeof *p->booster);
 		author_from(find_by(users, "id", wid), p->booster, wid);
 	}
-	const char *sid = str(shown, "id");
+	const char *sid = json_nstr(shown, "id");
 	p->url = status_url(&p->author, valid_id(sid) ? sid : id);
 	/* a repost carries the original's time, as Mastodon boosts do */
 	int64_t t;
-	const char *ca = str(shown, "created_at");
+	const char *ca = json_nstr(shown, "created_at");
 	if (!ca)
-		ca = str(tw, "created_at");
+		ca = json_nstr(tw, "created_at");
 	if (!ca || !time_parse_iso8601(ca, &t)) {
 		post_free(p);
 		return NULL;
@@ -455,13 +427,13 @@ static post_t *post_from_tweet(const cJSON *tw, const cJSON *includes, const sou
 	if (quoted)
 		quote_card(p, quoted, includes);
 	add_media(p, shown, includes);
-	p->sensitive = cJSON_IsTrue(get(shown, "possibly_sensitive"));
+	p->sensitive = json_true(shown, "possibly_sensitive");
 	p->lang = lang_of(shown);
 
 	const char *parent = ref_of(shown, "replied_to");
 	if (parent && !orig) {
 		const cJSON *pt = find_by(tweets, "id", parent);
-		const char *pa = str(pt, "author_id");
+		const char *pa = json_nstr(pt, "author_id");
 		p->reply = !pa || !aid || strcmp(pa, aid) != 0;
 	}
 	if (p->reply && spec && !spec->include_replies) {
@@ -471,35 +443,16 @@ static post_t *post_from_tweet(const cJSON *tw, const cJSON *includes, const sou
 	return p;
 }
 
-static cJSON *parse_object(const char *body, size_t len, char **err)
-{
-	size_t i = 0;
-	while (i < len && isspace((unsigned char)body[i]))
-		i++;
-	if (i == len || body[i] != '{') {
-		*err = xstrdup(i < len && body[i] == '<' ? "expected JSON, got an HTML page"
-		                                          : "expected a JSON object");
-		return NULL;
-	}
-	cJSON *root = cJSON_ParseWithLength(body, len);
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		*err = xstrdup("the response is not valid JSON");
-		return NULL;
-	}
-	return root;
-}
-
 static void note_errors(const cJSON *errors, const char *user_id, x_stats_t *st)
 {
 	const cJSON *e;
 	cJSON_ArrayForEach(e, errors) {
 		st->errors++;
-		const char *title = str(e, "title"), *detail = str(e, "detail");
+		const char *title = json_nstr(e, "title"), *detail = json_nstr(e, "detail");
 		if (!st->first_error)
 			st->first_error = xasprintf("%s%s%s", title ? title : "error", detail ? ": " : "",
 			                            detail ? detail : "");
-		const char *rt = str(e, "resource_type"), *val = str(e, "value"), *rid = str(e, "resource_id");
+		const char *rt = json_nstr(e, "resource_type"), *val = json_nstr(e, "value"), *rid = json_nstr(e, "resource_id");
 		if (user_id && rt && strcmp(rt, "user") == 0 &&
 		    ((val && strcmp(val, user_id) == 0) || (rid && strcmp(rid, user_id) == 0)))
 			st->user_gone = true;
@@ -507,18 +460,18 @@ static void note_errors(const cJSON *errors, const char *user_id, x_stats_t *st)
 	if (st->first_error && strlen(st->first_error) > 200)
 		st->first_error[200] = '\0';
 	if (st->first_error)
-		one_line(st->first_error);
+		wire_one_line(st->first_error);
 }
 
 bool x_parse_tweets(const char *body, size_t len, const source_spec_t *spec, const char *user_id,
                     post_list_t *out, x_stats_t *st, char **err)
 {
 	memset(st, 0, sizeof *st);
-	cJSON *root = parse_object(body, len, err);
+	cJSON *root = json_parse_body(body, len, true, err);
 	if (!root)
 		return false;
-	const cJSON *data = get(root, "data"), *includes = get(root, "includes");
-	note_errors(get(root, "errors"), user_id, st);
+	const cJSON *data = json_get(root, "data"), *includes = json_get(root, "includes");
+	note_errors(json_get(root, "errors"), user_id, st);
 	if (data && !cJSON_IsArray(data)) {
 		*err = xstrdup("\"data\" is not a list");
 		cJSON_Delete(root);
@@ -526,7 +479,7 @@ bool x_parse_tweets(const char *body, size_t len, const source_spec_t *spec, con
 	}
 	const cJSON *tw;
 	cJSON_ArrayForEach(tw, data) {
-		const char *id = str(tw, "id");
+		const char *id = json_nstr(tw, "id");
 		if (valid_id(id) && (!st->newest_id || id_compare(id, st->newest_id) > 0)) {
 			free(st->newest_id);
 			st->newest_id = xstrdup(id);
@@ -546,16 +499,16 @@ bool x_parse_tweets(const char *body, size_t len, const source_spec_t *spec, con
 
 char *x_parse_user(const char *body, size_t len, char **err)
 {
-	cJSON *root = parse_object(body, len, err);
+	cJSON *root = json_parse_body(body, len, true, err);
 	if (!root)
 		return NULL;
-	const char *id = str(get(root, "data"), "id");
+	const char *id = json_nstr(json_get(root, "data"), "id");
 	char *out = NULL;
 	if (valid_id(id)) {
 		out = xstrdup(id);
 	} else {
 		x_stats_t st = { 0 };
-		note_errors(get(root, "errors"), NULL, &st);
+		note_errors(json_get(root, "errors"), NULL, &st);
 		*err = xasprintf("not found: %s", st.first_error ? st.first_error : "no user in the answer");
 		x_stats_clear(&st);
 	}
@@ -594,7 +547,7 @@ typedef struct {
 
 static char *state_str(const cJSON *st, const char *name)
 {
-	return xstrdup(str(st, name));
+	return xstrdup(json_nstr(st, name));
 }
 
 static void x_init(source_t *s, const cJSON *state)
@@ -619,7 +572,7 @@ static void x_init(source_t *s, const cJSON *state)
 			x->since_id = NULL;
 		}
 	}
-	x->blocked_until = (int64_t)num(state, "blocked_until", 0, 1LL << 40, 0);
+	x->blocked_until = (int64_t)json_int(state, "blocked_until", 0, 1LL << 40, 0);
 }
 
 static void x_begin(source_t *s)
@@ -643,10 +596,7 @@ static net_request_t *x_request(source_t *s, const char *url)
 {
 	net_request_t *r = net_request_new(url);
 	net_request_add_header(r, "Accept", "application/json");
-	char *auth = xasprintf("Bearer %s", s->token);
-	net_request_add_header(r, "Authorization", auth);
-	memset(auth, 0, strlen(auth));
-	free(auth);
+	wire_bearer(r, s->token);
 	return r;
 }
 
@@ -714,23 +664,14 @@ static int64_t reset_time(const net_response_t *r, int64_t now)
 static char *problem(const net_response_t *r)
 {
 	cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
-	const char *title = str(j, "title"), *detail = str(j, "detail");
-	const cJSON *e0 = cJSON_GetArrayItem(get(j, "errors"), 0);
+	const char *title = json_nstr(j, "title"), *detail = json_nstr(j, "detail");
+	const cJSON *e0 = cJSON_GetArrayItem(json_get(j, "errors"), 0);
 	if (!title && !detail && e0) {
-		title = str(e0, "title");
-		detail = str(e0, "message") ? str(e0, "message") : str(e0, "detail");
+		title = json_nstr(e0, "title");
+		detail = json_nstr(e0, "message") ? json_nstr(e0, "message") : json_nstr(e0, "detail");
 	}
-	char *out;
-	if (title || detail)
-		out = xasprintf("%s%s%s", title ? title : "", title && detail ? ": " : "", detail ? detail : "");
-	else if (r->body_len && memchr(r->body, '<', r->body_len < 64 ? r->body_len : 64))
-		out = xstrdup("an HTML page");
-	else
-		out = xstrdup("no details");
+	char *out = wire_problem(title, detail, r->body, r->body_len, "an HTML page");
 	cJSON_Delete(j);
-	if (strlen(out) > 200)
-		out[200] = '\0';
-	one_line(out);
 	return out;
 }
 

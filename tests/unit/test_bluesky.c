@@ -5,14 +5,13 @@
  * by hand-built responses, as the poller would drive them.
  */
 #include <stdint.h>
-#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "test.h"
+#include "../support/srctest.h"
 
-#include "../../src/base/fsio.h"
 #include "../../src/base/xmalloc.h"
 #include "../../src/net/net.h"
 #include "../../src/sources/bluesky.h"
@@ -24,52 +23,14 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static char *fixture(const char *name)
-{
-	char *path = xasprintf("%s/%s", test_fixture_dir(), name);
-	size_t len;
-	char *text = fsio_read_file(path, 1 << 20, &len);
-	if (!text) {
-		fprintf(stderr, "cannot read fixture %s\n", path);
-		exit(2);
-	}
-	free(path);
-	return text;
-}
-
 static net_response_t *resp(int status, const char *body)
 {
-	net_response_t *r = xcalloc(1, sizeof *r);
-	r->url = xstrdup(APPVIEW "/xrpc/x");
-	r->status = status;
-	r->body = xstrdup(body ? body : "");
-	r->body_len = strlen(r->body);
-	return r;
+	return srctest_resp(APPVIEW "/xrpc/x", status, body);
 }
 
 static net_response_t *resp_fixture(int status, const char *name)
 {
-	char *body = fixture(name);
-	net_response_t *r = resp(status, body);
-	free(body);
-	return r;
-}
-
-static void resp_header(net_response_t *r, const char *name, const char *value)
-{
-	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
-	r->headers[r->n_headers].name = xstrdup(name);
-	r->headers[r->n_headers].value = xstrdup(value);
-	r->n_headers++;
-}
-
-static const char *req_header(const net_request_t *r, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < r->n_headers; i++)
-		if (strncasecmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-			return r->headers[i] + n + 2;
-	return NULL;
+	return srctest_resp_fixture(APPVIEW "/xrpc/x", status, name);
 }
 
 static source_spec_t *spec_new(source_kind_t kind, const char *handle, const char *server)
@@ -93,29 +54,7 @@ static source_spec_t *spec_new(source_kind_t kind, const char *handle, const cha
 
 static source_t *source_new(source_spec_t *spec, const char *token, const cJSON *state)
 {
-	source_t *s = xcalloc(1, sizeof *s);
-	s->spec = spec;
-	s->ops = &bluesky_source_ops;
-	s->now = NOW;
-	s->token = xstrdup(token);
-	s->ops->init(s, state);
-	return s;
-}
-
-static void source_free(source_t *s)
-{
-	s->ops->destroy(s);
-	source_spec_free(s->spec);
-	free(s->token);
-	free(s);
-}
-
-/* Hand the adapter a response (consumed) as the poller would. */
-static source_status_t answer(source_t *s, net_response_t *r, source_batch_t *b)
-{
-	source_status_t st = s->ops->handle(s, r, b);
-	net_response_free(r);
-	return st;
+	return srctest_source_new(&bluesky_source_ops, spec, token, state, NOW);
 }
 
 static char *b64url(const char *s)
@@ -160,17 +99,6 @@ static char *session_body(long long access_exp, long long refresh_exp)
 	return body;
 }
 
-static const post_t *find(const post_list_t *l, const char *key)
-{
-	long i = post_list_find(l, key);
-	return i >= 0 ? l->items[i] : NULL;
-}
-
-static char *slice(const post_t *p, size_t i)
-{
-	return xstrndup(p->text + p->spans[i].start, p->spans[i].end - p->spans[i].start);
-}
-
 #define KEY1 "bluesky:at://did:plc:v3xq7gemeentevbstad00000/app.bsky.feed.post/3ljxk2abcde2a"
 #define KEY_QUOTE "bluesky:at://did:plc:v3xq7gemeentevbstad00000/app.bsky.feed.post/3ljquote000002"
 #define KEY_REPOST "bluesky:at://did:plc:v3xq7gemeentevbstad00000/app.bsky.feed.repost/3ljwzrepost002"
@@ -179,7 +107,7 @@ static char *slice(const post_t *p, size_t i)
 
 TEST(author_feed_fixture_gives_text_facets_and_image)
 {
-	char *body = fixture("bluesky-getAuthorFeed.json");
+	char *body = srctest_fixture("bluesky-getAuthorFeed.json", NULL);
 	source_spec_t *spec = spec_new(SRC_ACCOUNT, "voorbeeldstad.nl", APPVIEW);
 	post_list_t l;
 	post_list_init(&l);
@@ -190,7 +118,7 @@ TEST(author_feed_fixture_gives_text_facets_and_image)
 	CHECK_INT(l.len, 3);        /* the graphic-media reply is left out */
 	CHECK_INT(st.hidden, 1);
 	CHECK_INT(st.bad_facets, 0);
-	const post_t *p = find(&l, KEY1);
+	const post_t *p = srctest_find(&l, KEY1);
 	CHECK(p);
 	CHECK_INT(p->network, NET_BLUESKY);
 	CHECK_STR(p->source, "bluesky:@voorbeeldstad.nl");
@@ -206,7 +134,7 @@ TEST(author_feed_fixture_gives_text_facets_and_image)
 	CHECK(!p->reply && !p->booster && !p->sensitive);
 	CHECK_INT(strlen(p->text), 181);
 	CHECK_INT(p->n_spans, 4);
-	char *s0 = slice(p, 0), *s1 = slice(p, 1), *s2 = slice(p, 2), *s3 = slice(p, 3);
+	char *s0 = srctest_span_text(p, 0), *s1 = srctest_span_text(p, 1), *s2 = srctest_span_text(p, 2), *s3 = srctest_span_text(p, 3);
 	EXPECT(strcmp(s0, "voorbeeldstad.nl/werkzaa…") == 0);
 	EXPECT(strcmp(s1, "#wegwerkzaamheden") == 0);
 	EXPECT(strcmp(s2, "#Voorbeeldstad") == 0);
@@ -235,13 +163,13 @@ TEST(author_feed_fixture_gives_text_facets_and_image)
 
 TEST(quote_becomes_card_with_author_and_text)
 {
-	char *body = fixture("bluesky-getAuthorFeed.json");
+	char *body = srctest_fixture("bluesky-getAuthorFeed.json", NULL);
 	post_list_t l;
 	post_list_init(&l);
 	char *err = NULL;
 	CHECK(bluesky_parse_author_feed(body, strlen(body), NULL, NOW, &l, NULL, &err));
 	free(body);
-	const post_t *p = find(&l, KEY_QUOTE);
+	const post_t *p = srctest_find(&l, KEY_QUOTE);
 	CHECK(p);
 	CHECK_STR(p->text, "Update: de brand is onder controle. Zie ook 👇");
 	CHECK(p->card);
@@ -255,13 +183,13 @@ TEST(quote_becomes_card_with_author_and_text)
 
 TEST(repost_has_booster_own_key_and_link_card)
 {
-	char *body = fixture("bluesky-getAuthorFeed.json");
+	char *body = srctest_fixture("bluesky-getAuthorFeed.json", NULL);
 	post_list_t l;
 	post_list_init(&l);
 	char *err = NULL;
 	CHECK(bluesky_parse_author_feed(body, strlen(body), NULL, NOW, &l, NULL, &err));
 	free(body);
-	const post_t *p = find(&l, KEY_REPOST);
+	const post_t *p = srctest_find(&l, KEY_REPOST);
 	CHECK(p);
 	CHECK_STR(p->author.name, "Veiligheidsregio Voorbeeld");
 	CHECK(p->booster);
@@ -281,7 +209,7 @@ TEST(repost_has_booster_own_key_and_link_card)
 
 TEST(reposts_left_out_when_boosts_are_off)
 {
-	char *body = fixture("bluesky-getAuthorFeed.json");
+	char *body = srctest_fixture("bluesky-getAuthorFeed.json", NULL);
 	source_spec_t *spec = spec_new(SRC_ACCOUNT, "voorbeeldstad.nl", APPVIEW);
 	spec->include_boosts = false;
 	post_list_t l;
@@ -292,7 +220,7 @@ TEST(reposts_left_out_when_boosts_are_off)
 	free(body);
 	CHECK_INT(l.len, 2);
 	CHECK_INT(st.reposts, 1);
-	CHECK(!find(&l, KEY_REPOST));
+	CHECK(!srctest_find(&l, KEY_REPOST));
 	post_list_clear(&l);
 	source_spec_free(spec);
 }
@@ -397,7 +325,7 @@ TEST(self_thread_reply_is_not_a_reply_but_a_reply_to_others_is)
 TEST(hidden_video_reply_shows_as_thumbnail_when_unlabelled)
 {
 	/* the fixture's fourth post, without its graphic-media labels */
-	char *body = fixture("bluesky-getAuthorFeed.json");
+	char *body = srctest_fixture("bluesky-getAuthorFeed.json", NULL);
 	cJSON *root = cJSON_Parse(body);
 	free(body);
 	cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "feed"), 3);
@@ -449,7 +377,7 @@ TEST(facets_with_bad_bounds_split_characters_or_overlaps_are_dropped)
 	cJSON_Delete(f);
 	CHECK_INT(dropped, 11);
 	CHECK_INT(p->n_spans, 2);
-	char *a = slice(p, 0), *b = slice(p, 1);
+	char *a = srctest_span_text(p, 0), *b = srctest_span_text(p, 1);
 	EXPECT(strcmp(a, "#één") == 0);
 	EXPECT(strcmp(b, "https://x.nl") == 0);
 	free(a);
@@ -492,21 +420,21 @@ TEST(missing_fields_drop_the_post_or_the_field_never_the_page)
 	CHECK(bluesky_parse_author_feed(body, strlen(body), NULL, NOW, &l, &st, &err));
 	CHECK_INT(l.len, 6);
 	CHECK_INT(st.malformed, 6);
-	const post_t *p = find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/1");
+	const post_t *p = srctest_find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/1");
 	CHECK(p);
 	CHECK_STR(p->text, "");
 	CHECK_STR(p->author.name, "a.test"); /* no displayName: the handle */
-	p = find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/2");
+	p = srctest_find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/2");
 	CHECK(p);
 	CHECK_INT(p->created, 1740902400);
-	p = find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/3");
+	p = srctest_find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/3");
 	CHECK(p);
 	CHECK_INT(p->created, 1740992400); /* a future createdAt: indexedAt */
-	p = find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/4");
+	p = srctest_find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/4");
 	CHECK(p && !p->card && !p->n_media);
-	p = find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/5");
+	p = srctest_find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/5");
 	CHECK(p && !p->card);
-	p = find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/7");
+	p = srctest_find(&l, "bluesky:at://did:plc:a/app.bsky.feed.post/7");
 	CHECK(p);
 	CHECK_INT(p->n_media, 1);
 	CHECK_STR(p->media[0].url, "https://cdn/f.jpg");
@@ -538,7 +466,7 @@ TEST(html_error_page_and_wrong_shapes_are_errors)
 
 TEST(search_fixture_parses)
 {
-	char *body = fixture("bluesky-searchPosts.json");
+	char *body = srctest_fixture("bluesky-searchPosts.json", NULL);
 	source_spec_t *spec = spec_new(SRC_HASHTAG, "wegwerkzaamheden", LOGIN);
 	post_list_t l;
 	post_list_init(&l);
@@ -576,13 +504,13 @@ TEST(account_cycle_fetches_feed_and_revalidates_with_etag)
 	CHECK(req);
 	CHECK_STR(req->url, APPVIEW "/xrpc/app.bsky.feed.getAuthorFeed?actor=voorbeeldstad.nl"
 	                    "&filter=posts_and_author_threads&limit=30");
-	CHECK(!req_header(req, "Authorization"));
-	CHECK(!req_header(req, "If-None-Match"));
+	CHECK(!srctest_req_header(req, "Authorization"));
+	CHECK(!srctest_req_header(req, "If-None-Match"));
 	CHECK(!req->post_body);
 	net_request_free(req);
 	net_response_t *r = resp_fixture(200, "bluesky-getAuthorFeed.json");
-	resp_header(r, "ETag", "W/\"abc\"");
-	CHECK_INT(answer(s, r, &b), SRC_DONE);
+	srctest_resp_header(r, "ETag", "W/\"abc\"");
+	CHECK_INT(srctest_answer(s, r, &b), SRC_DONE);
 	CHECK_INT(b.posts.len, 3);
 	CHECK(b.authoritative);
 	CHECK_INT(b.window_start, 1740837723);
@@ -591,18 +519,18 @@ TEST(account_cycle_fetches_feed_and_revalidates_with_etag)
 
 	/* the ETag survives a restart */
 	cJSON *state = s->ops->save_state(s);
-	source_free(s);
+	srctest_source_free(s);
 	s = source_new(spec_new(SRC_ACCOUNT, "voorbeeldstad.nl", APPVIEW), NULL, state);
 	cJSON_Delete(state);
 	s->ops->begin(s);
 	req = s->ops->next_request(s);
 	CHECK(req);
-	CHECK_STR(req_header(req, "If-None-Match"), "W/\"abc\"");
+	CHECK_STR(srctest_req_header(req, "If-None-Match"), "W/\"abc\"");
 	net_request_free(req);
-	CHECK_INT(answer(s, resp(304, ""), &b), SRC_NOT_MODIFIED);
+	CHECK_INT(srctest_answer(s, resp(304, ""), &b), SRC_NOT_MODIFIED);
 	CHECK_INT(b.posts.len, 0);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(account_replies_on_asks_for_replies)
@@ -616,7 +544,7 @@ TEST(account_replies_on_asks_for_replies)
 	CHECK_STR(req->url, APPVIEW "/xrpc/app.bsky.feed.getAuthorFeed?actor=did%3Aplc%3Av3xq7gemeentevbstad00000"
 	                    "&filter=posts_with_replies&limit=30");
 	net_request_free(req);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(account_errors_map_to_statuses_with_messages)
@@ -644,12 +572,12 @@ TEST(account_errors_map_to_statuses_with_messages)
 		source_batch_init(&b);
 		s->ops->begin(s);
 		net_request_free(s->ops->next_request(s));
-		source_status_t st = answer(s, resp(cases[i].status, cases[i].body), &b);
+		source_status_t st = srctest_answer(s, resp(cases[i].status, cases[i].body), &b);
 		if (st != cases[i].want || !b.message || strcmp(b.message, cases[i].msg) != 0)
 			TEST_FAIL_("case %zu: status %s, message \"%s\"", i, source_status_name(st),
 			           b.message ? b.message : "(null)");
 		source_batch_clear(&b);
-		source_free(s);
+		srctest_source_free(s);
 	}
 }
 
@@ -661,8 +589,8 @@ TEST(account_rate_limit_and_transport_failure)
 	s->ops->begin(s);
 	net_request_free(s->ops->next_request(s));
 	net_response_t *r = resp(429, "{\"error\":\"RateLimitExceeded\",\"message\":\"Rate Limit Exceeded\"}");
-	resp_header(r, "ratelimit-reset", "1741000500");
-	CHECK_INT(answer(s, r, &b), SRC_ERR_RATE);
+	srctest_resp_header(r, "ratelimit-reset", "1741000500");
+	CHECK_INT(srctest_answer(s, r, &b), SRC_ERR_RATE);
 	CHECK_INT(b.retry_at, 1741000500);
 	CHECK_STR(b.message, "the Bluesky AppView is rate limiting us (HTTP 429); next try in 500 s");
 	source_batch_clear(&b);
@@ -672,10 +600,10 @@ TEST(account_rate_limit_and_transport_failure)
 	r = resp(0, "");
 	r->error = NET_ERR_CONNECT;
 	r->error_text = xstrdup("Connection refused");
-	CHECK_INT(answer(s, r, &b), SRC_ERR_NETWORK);
+	CHECK_INT(srctest_answer(s, r, &b), SRC_ERR_NETWORK);
 	CHECK(b.message && strstr(b.message, "Connection refused"));
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(disallowed_service_url_is_a_configuration_error)
@@ -688,7 +616,7 @@ TEST(disallowed_service_url_is_a_configuration_error)
 	CHECK_INT(s->ops->handle(s, NULL, &b), SRC_ERR_CONFIG);
 	CHECK(b.message && strstr(b.message, "is not allowed"));
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 /* ---- the hashtag adapter ------------------------------------------------- */
@@ -705,14 +633,14 @@ TEST(hashtag_without_app_password_is_a_configuration_error)
 	CHECK(strncmp(b.message, "hashtag #raad on Bluesky needs an app password: set bluesky_password = FILE",
 	              strlen("hashtag #raad on Bluesky needs an app password: set bluesky_password = FILE")) == 0);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 	/* a token file with only a handle is just as unusable */
 	s = source_new(spec_new(SRC_HASHTAG, "raad", LOGIN), "balie.bsky.social", NULL);
 	s->ops->begin(s);
 	CHECK(!s->ops->next_request(s));
 	CHECK_INT(s->ops->handle(s, NULL, &b), SRC_ERR_CONFIG);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 #define CREDS "balie.bsky.social\nabcd-efgh-ijkl-mnop\n"
@@ -733,16 +661,16 @@ TEST(hashtag_logs_in_searches_and_keeps_the_session)
 	cJSON_Delete(body);
 	net_request_free(req);
 	char *sess = session_body(NOW + 7200, NOW + 60 * 86400);
-	CHECK_INT(answer(s, resp(200, sess), &b), SRC_CONTINUE);
+	CHECK_INT(srctest_answer(s, resp(200, sess), &b), SRC_CONTINUE);
 	free(sess);
 
 	req = s->ops->next_request(s);
 	CHECK(req);
 	CHECK_STR(req->url, LOGIN "/xrpc/app.bsky.feed.searchPosts?q=%23wegwerkzaamheden&sort=latest&limit=25");
-	const char *auth = req_header(req, "Authorization");
+	const char *auth = srctest_req_header(req, "Authorization");
 	CHECK(auth && strncmp(auth, "Bearer eyJ", 10) == 0);
 	net_request_free(req);
-	CHECK_INT(answer(s, resp_fixture(200, "bluesky-searchPosts.json"), &b), SRC_DONE);
+	CHECK_INT(srctest_answer(s, resp_fixture(200, "bluesky-searchPosts.json"), &b), SRC_DONE);
 	CHECK_INT(b.posts.len, 1);
 	CHECK(!b.authoritative); /* search results come and go */
 	CHECK(!strstr(b.message, "abcd-efgh"));
@@ -753,7 +681,7 @@ TEST(hashtag_logs_in_searches_and_keeps_the_session)
 	char *printed = cJSON_PrintUnformatted(state);
 	CHECK(!strstr(printed, "abcd-efgh-ijkl-mnop")); /* never the app password */
 	free(printed);
-	source_free(s);
+	srctest_source_free(s);
 	s = source_new(spec_new(SRC_HASHTAG, "wegwerkzaamheden", LOGIN), CREDS, state);
 	cJSON_Delete(state);
 	s->now = NOW + 600;
@@ -762,7 +690,7 @@ TEST(hashtag_logs_in_searches_and_keeps_the_session)
 	CHECK(req);
 	CHECK(strstr(req->url, "searchPosts"));
 	net_request_free(req);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(expired_access_token_is_refreshed_then_search_retried)
@@ -773,10 +701,10 @@ TEST(expired_access_token_is_refreshed_then_search_retried)
 	s->ops->begin(s);
 	net_request_free(s->ops->next_request(s));
 	char *sess = session_body(NOW + 7200, NOW + 60 * 86400);
-	CHECK_INT(answer(s, resp(200, sess), &b), SRC_CONTINUE);
+	CHECK_INT(srctest_answer(s, resp(200, sess), &b), SRC_CONTINUE);
 	free(sess);
 	net_request_free(s->ops->next_request(s));
-	CHECK_INT(answer(s, resp_fixture(200, "bluesky-searchPosts.json"), &b), SRC_DONE);
+	CHECK_INT(srctest_answer(s, resp_fixture(200, "bluesky-searchPosts.json"), &b), SRC_DONE);
 	source_batch_clear(&b);
 
 	/* three hours later the access token has expired: refresh, then search */
@@ -786,41 +714,41 @@ TEST(expired_access_token_is_refreshed_then_search_retried)
 	CHECK(req);
 	CHECK_STR(req->url, LOGIN "/xrpc/com.atproto.server.refreshSession");
 	CHECK(req->post_body && !*req->post_body);
-	CHECK(req_header(req, "Authorization"));
+	CHECK(srctest_req_header(req, "Authorization"));
 	net_request_free(req);
 	sess = session_body(s->now + 7200, s->now + 60 * 86400);
-	CHECK_INT(answer(s, resp(200, sess), &b), SRC_CONTINUE);
+	CHECK_INT(srctest_answer(s, resp(200, sess), &b), SRC_CONTINUE);
 	free(sess);
 	req = s->ops->next_request(s);
 	CHECK(req && strstr(req->url, "searchPosts"));
 	net_request_free(req);
 	/* the server says the token expired anyway: refresh once more */
-	CHECK_INT(answer(s, resp(400, "{\"error\":\"ExpiredToken\",\"message\":\"Token has expired\"}"), &b),
+	CHECK_INT(srctest_answer(s, resp(400, "{\"error\":\"ExpiredToken\",\"message\":\"Token has expired\"}"), &b),
 	          SRC_CONTINUE);
 	req = s->ops->next_request(s);
 	CHECK(req && strstr(req->url, "refreshSession"));
 	net_request_free(req);
 	/* the refresh token is revoked: a new login, but not within 5 minutes
 	 * of the last one... which was three hours ago, so it is allowed */
-	CHECK_INT(answer(s, resp(400, "{\"error\":\"ExpiredToken\",\"message\":\"Token has been revoked\"}"), &b),
+	CHECK_INT(srctest_answer(s, resp(400, "{\"error\":\"ExpiredToken\",\"message\":\"Token has been revoked\"}"), &b),
 	          SRC_CONTINUE);
 	req = s->ops->next_request(s);
 	CHECK(req && strstr(req->url, "createSession"));
 	net_request_free(req);
 	sess = session_body(s->now + 7200, s->now + 60 * 86400);
-	CHECK_INT(answer(s, resp(200, sess), &b), SRC_CONTINUE);
+	CHECK_INT(srctest_answer(s, resp(200, sess), &b), SRC_CONTINUE);
 	free(sess);
 	/* the session is rejected yet again: the cycle ends, it does not loop */
 	req = s->ops->next_request(s);
 	CHECK(req && strstr(req->url, "searchPosts"));
 	net_request_free(req);
-	CHECK_INT(answer(s, resp(401, "{\"error\":\"AuthMissing\",\"message\":\"Authentication Required\"}"), &b),
+	CHECK_INT(srctest_answer(s, resp(401, "{\"error\":\"AuthMissing\",\"message\":\"Authentication Required\"}"), &b),
 	          SRC_CONTINUE);
 	CHECK(!s->ops->next_request(s));
 	CHECK_INT(s->ops->handle(s, NULL, &b), SRC_ERR_DATA);
 	CHECK_STR(b.message, "Bluesky keeps rejecting the session; trying again later");
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(failed_login_is_auth_error_and_logins_are_spaced_five_minutes)
@@ -832,7 +760,7 @@ TEST(failed_login_is_auth_error_and_logins_are_spaced_five_minutes)
 	net_request_t *req = s->ops->next_request(s);
 	CHECK(req && strstr(req->url, "createSession"));
 	net_request_free(req);
-	CHECK_INT(answer(s, resp(401, "{\"error\":\"AuthenticationRequired\",\"message\":\"Invalid identifier or password\"}"), &b),
+	CHECK_INT(srctest_answer(s, resp(401, "{\"error\":\"AuthenticationRequired\",\"message\":\"Invalid identifier or password\"}"), &b),
 	          SRC_ERR_AUTH);
 	CHECK_STR(b.message, "Bluesky login for hashtag #raad failed: AuthenticationRequired: Invalid identifier "
 	                     "or password; check the handle and app password in its bluesky_password file");
@@ -854,8 +782,8 @@ TEST(failed_login_is_auth_error_and_logins_are_spaced_five_minutes)
 	CHECK(req && strstr(req->url, "createSession"));
 	net_request_free(req);
 	net_response_t *r = resp(429, "{\"error\":\"RateLimitExceeded\"}");
-	resp_header(r, "RateLimit-Reset", "1741003600");
-	CHECK_INT(answer(s, r, &b), SRC_ERR_RATE);
+	srctest_resp_header(r, "RateLimit-Reset", "1741003600");
+	CHECK_INT(srctest_answer(s, r, &b), SRC_ERR_RATE);
 	CHECK_INT(b.retry_at, 1741003600);
 	source_batch_clear(&b);
 	s->now = NOW + 1000;
@@ -867,13 +795,13 @@ TEST(failed_login_is_auth_error_and_logins_are_spaced_five_minutes)
 
 	/* the limit is kept across restarts */
 	cJSON *state = s->ops->save_state(s);
-	source_free(s);
+	srctest_source_free(s);
 	s = source_new(spec_new(SRC_HASHTAG, "raad", LOGIN), CREDS, state);
 	cJSON_Delete(state);
 	s->now = NOW + 1100;
 	s->ops->begin(s);
 	CHECK(!s->ops->next_request(s));
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(two_factor_answer_says_use_an_app_password)
@@ -883,12 +811,12 @@ TEST(two_factor_answer_says_use_an_app_password)
 	source_batch_init(&b);
 	s->ops->begin(s);
 	net_request_free(s->ops->next_request(s));
-	CHECK_INT(answer(s, resp(401, "{\"error\":\"AuthFactorTokenRequired\",\"message\":\"A sign in code has been sent\"}"), &b),
+	CHECK_INT(srctest_answer(s, resp(401, "{\"error\":\"AuthFactorTokenRequired\",\"message\":\"A sign in code has been sent\"}"), &b),
 	          SRC_ERR_AUTH);
 	CHECK_STR(b.message, "Bluesky login for hashtag #raad needs an e-mail code: use an app password, "
 	                     "not the account password");
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(another_handle_in_the_token_file_drops_the_old_session)
@@ -899,10 +827,10 @@ TEST(another_handle_in_the_token_file_drops_the_old_session)
 	s->ops->begin(s);
 	net_request_free(s->ops->next_request(s));
 	char *sess = session_body(NOW + 7200, NOW + 60 * 86400);
-	CHECK_INT(answer(s, resp(200, sess), &b), SRC_CONTINUE);
+	CHECK_INT(srctest_answer(s, resp(200, sess), &b), SRC_CONTINUE);
 	free(sess);
 	cJSON *state = s->ops->save_state(s);
-	source_free(s);
+	srctest_source_free(s);
 	s = source_new(spec_new(SRC_HASHTAG, "raad", LOGIN), "other.bsky.social\nzzzz-zzzz-zzzz-zzzz", state);
 	cJSON_Delete(state);
 	s->now = NOW + 400;
@@ -912,7 +840,7 @@ TEST(another_handle_in_the_token_file_drops_the_old_session)
 	CHECK(strstr(req->post_body, "other.bsky.social"));
 	net_request_free(req);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 int main(void)

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,46 +31,9 @@
 #include "../../src/base/xmalloc.h"
 #include "../../src/cache/cache.h"
 #include "test.h"
+#include "../support/scratch.h"
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static char *scratch_dir(void)
-{
-	char tmpl[] = "/tmp/balie-cache-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	return d ? xstrdup(d) : NULL;
-}
-
-static void rm_rf(const char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	free(cmd);
-}
-
-static char *mount_tmpfs(const char *opts)
-{
-	char *d = scratch_dir();
-	if (d && mount("tmpfs", d, "tmpfs", 0, opts) != 0) {
-		rmdir(d);
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static void unmount_tmpfs(char *d)
-{
-	umount2(d, MNT_DETACH);
-	rmdir(d);
-	free(d);
-}
-
-static bool remount(const char *d, bool ro)
-{
-	return mount("tmpfs", d, "tmpfs", MS_REMOUNT | (ro ? MS_RDONLY : 0), NULL) == 0;
-}
 
 static bool write_file(const char *path, const void *data, size_t len)
 {
@@ -338,7 +300,7 @@ static cache_t *open_writer(const char *dir)
 
 TEST(round_trip_every_field)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	CHECK(c);
@@ -365,13 +327,13 @@ TEST(round_trip_every_field)
 	post_list_clear(&l);
 	post_list_clear(&got);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(round_trip_edge_cases)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	CHECK(c);
@@ -439,7 +401,7 @@ TEST(round_trip_edge_cases)
 	CHECK_INT(count_prefix(dir, "posts.json.corrupt", NULL), 0);
 	post_list_clear(&l);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -465,7 +427,7 @@ TEST(author_name_falls_back_to_handle)
 
 TEST(file_has_documented_shape)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	CHECK(c);
@@ -517,13 +479,13 @@ TEST(file_has_documented_shape)
 	EXPECT(cJSON_IsFalse(cJSON_GetObjectItem(post, "sensitive")));
 	cJSON_Delete(root);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(documented_v1_fixture_loads)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	char *src = xasprintf("%s/cache-posts-v1.json", test_fixture_dir());
 	size_t len;
@@ -579,13 +541,13 @@ TEST(documented_v1_fixture_loads)
 	post_list_clear(&again);
 	post_list_clear(&got);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(load_appends_newest_first)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	CHECK(c);
@@ -612,7 +574,7 @@ TEST(load_appends_newest_first)
 	post_list_clear(&l);
 	post_list_clear(&out);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -705,7 +667,7 @@ out:
 
 static char *sample_file(size_t *len)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	cache_t *c = open_writer(dir);
 	post_list_t l;
 	post_list_init(&l);
@@ -718,7 +680,7 @@ static char *sample_file(size_t *len)
 	char *path = path_in(dir, "posts.json");
 	char *text = fsio_read_file(path, 1 << 24, len);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 	return text;
 }
@@ -728,7 +690,7 @@ TEST(truncated_at_every_97th_byte_moves_aside)
 	size_t len = 0;
 	char *text = sample_file(&len);
 	CHECK(text && len > 3000);
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	int tried = 0;
 	for (size_t cut = 0; cut < len - 1; cut += 97) {
@@ -757,13 +719,13 @@ TEST(truncated_at_every_97th_byte_moves_aside)
 	post_list_clear(&got);
 	cache_close(c);
 	free(text);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(random_garbage_moves_aside)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	srand(1234);
 	for (int round = 0; round < 20; round++) {
@@ -783,7 +745,7 @@ TEST(random_garbage_moves_aside)
 			break;
 		}
 	}
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -815,7 +777,7 @@ TEST(wrong_shapes_move_aside_with_reason)
 		  "corrupt (invalid JSON at byte 47 of 48)" },
 		{ "   \n", "corrupt (invalid JSON at byte 4 of 4)" },
 	};
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *problem = expect_moved_aside(dir, cases[i].json, strlen(cases[i].json),
@@ -833,13 +795,13 @@ TEST(wrong_shapes_move_aside_with_reason)
 		TEST_FAIL_("NUL: %s", problem);
 		free(problem);
 	}
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(future_version_is_moved_aside_not_overwritten)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	static const char v2[] = "{\"format\":\"balie-posts\",\"version\":2,\"posts\":"
 	                         "[{\"key\":\"mastodon:x\",\"network\":\"mastodon\",\"text\":\"v2\"}],"
@@ -877,13 +839,13 @@ TEST(future_version_is_moved_aside_not_overwritten)
 	free(aside_path);
 	free(path);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(corrupt_files_get_distinct_aside_names)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	char *path = path_in(dir, "posts.json");
 	for (int i = 0; i < 3; i++) { /* same second: -1, -2 suffixes */
@@ -899,13 +861,13 @@ TEST(corrupt_files_get_distinct_aside_names)
 	}
 	CHECK_INT(count_prefix(dir, "posts.json.corrupt-", NULL), 3);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(bad_individual_posts_are_skipped_and_counted)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	char *src = xasprintf("%s/cache-posts-bad-entries.json", test_fixture_dir());
 	size_t len;
@@ -970,13 +932,13 @@ TEST(bad_individual_posts_are_skipped_and_counted)
 	CHECK(p->priority == 0 && p->show_from == 0 && p->show_until == 0);
 	post_list_clear(&got);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(unreadable_posts_file_is_reported_and_left_alone)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	char *path = path_in(dir, "posts.json");
 	CHECK(mkdir(path, 0755) == 0); /* EISDIR: not corrupt, just unreadable */
@@ -997,13 +959,13 @@ TEST(unreadable_posts_file_is_reported_and_left_alone)
 	CHECK_INT(count_prefix(dir, "posts.json.corrupt", NULL), 0);
 	free(path);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(oversized_posts_file_is_moved_aside)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	char *path = path_in(dir, "posts.json");
 	int fd = open(path, O_WRONLY | O_CREAT, 0644); /* sparse: costs no disk */
@@ -1027,7 +989,7 @@ TEST(oversized_posts_file_is_moved_aside)
 	free(log);
 	free(aside);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -1035,7 +997,7 @@ TEST(oversized_posts_file_is_moved_aside)
 
 TEST(reader_creates_nothing_but_the_directory)
 {
-	char *base = scratch_dir();
+	char *base = scratch_dir("cache");
 	CHECK(base);
 	char *dir = path_in(base, "sub/cache");
 	char *err = NULL;
@@ -1054,13 +1016,13 @@ TEST(reader_creates_nothing_but_the_directory)
 	CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode));
 	CHECK_INT(count_entries(dir), 0);
 	free(dir);
-	rm_rf(base);
+	scratch_remove(base);
 	free(base);
 }
 
 TEST(reader_leaves_corrupt_file_in_place)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	char *path = path_in(dir, "posts.json");
 	CHECK(write_file(path, "{\"format\":", 10));
@@ -1080,7 +1042,7 @@ TEST(reader_leaves_corrupt_file_in_place)
 	CHECK_INT(count_entries(dir), 1);
 	free(path);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -1088,7 +1050,7 @@ TEST(reader_leaves_corrupt_file_in_place)
 
 TEST(second_writer_is_refused_while_another_process_holds_the_lock)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	int ready[2], go[2];
 	CHECK(pipe(ready) == 0 && pipe(go) == 0);
@@ -1146,13 +1108,13 @@ TEST(second_writer_is_refused_while_another_process_holds_the_lock)
 	free(mine);
 	free(lock);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(writer_open_removes_stale_temp_files)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	char *media = path_in(dir, "media");
 	CHECK(mkdir(media, 0755) == 0);
@@ -1184,7 +1146,7 @@ TEST(writer_open_removes_stale_temp_files)
 	free(t2);
 	free(other);
 	free(media);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -1192,7 +1154,7 @@ TEST(writer_open_removes_stale_temp_files)
 
 TEST(state_round_trip_and_corrupt_state)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	CHECK(c);
@@ -1247,7 +1209,7 @@ TEST(state_round_trip_and_corrupt_state)
 	}
 	free(path);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -1314,7 +1276,7 @@ TEST(media_names_are_validated)
 	}
 
 	/* cache_media_path refuses them too, even when such a file exists. */
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	CHECK(c);
@@ -1325,7 +1287,7 @@ TEST(media_names_are_validated)
 	CHECK(cache_media_path(c, NULL) == NULL);
 	free(evil);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -1343,7 +1305,7 @@ static time_t mtime_of(const char *path)
 
 TEST(media_store_is_content_addressed_and_idempotent)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	CHECK(c);
@@ -1406,13 +1368,13 @@ TEST(media_store_is_content_addressed_and_idempotent)
 	free(path);
 	free(name);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(media_path_marks_use_for_lru)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	CHECK(c);
@@ -1437,7 +1399,7 @@ TEST(media_path_marks_use_for_lru)
 	free(full);
 	free(name);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -1468,7 +1430,7 @@ static bool media_exists(const char *dir, const char *name)
 
 TEST(evict_deletes_least_recently_used_first)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_options_t o;
 	cache_options_default(&o);
@@ -1495,13 +1457,13 @@ TEST(evict_deletes_least_recently_used_first)
 	for (int i = 0; i < 5; i++)
 		free(n[i]);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(evict_never_deletes_referenced_files)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_options_t o;
 	cache_options_default(&o);
@@ -1542,7 +1504,7 @@ TEST(evict_never_deletes_referenced_files)
 	for (int i = 0; i < 8; i++)
 		free(n[i]);
 	cache_close(c);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -1672,7 +1634,7 @@ static void default_dir_order_(void)
 
 TEST(open_fails_with_clear_message_when_dir_cannot_be_made)
 {
-	char *base = scratch_dir();
+	char *base = scratch_dir("cache");
 	CHECK(base);
 	char *file = path_in(base, "file");
 	CHECK(write_file(file, "x", 1));
@@ -1702,13 +1664,13 @@ TEST(open_fails_with_clear_message_when_dir_cannot_be_made)
 	free(log);
 	free(dir);
 	free(file);
-	rm_rf(base);
+	scratch_remove(base);
 	free(base);
 }
 
 TEST(directory_removed_while_running)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir("cache");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	CHECK(c);
@@ -1716,7 +1678,7 @@ TEST(directory_removed_while_running)
 	post_list_init(&l);
 	post_list_push(&l, full_post("mastodon:a", 1717243200));
 	CHECK(cache_save_posts(c, &l));
-	rm_rf(dir);
+	scratch_remove(dir);
 	capture_begin();
 	bool saved = cache_save_posts(c, &l);
 	bool saved_again = cache_save_posts(c, &l);
@@ -1752,11 +1714,11 @@ TEST(directory_removed_while_running)
 /* Disk full: the save fails with one line, the previous posts.json loads. */
 TEST(disk_full_keeps_previous_posts)
 {
-	char *dir = mount_tmpfs("size=64k,mode=0755");
+	char *dir = scratch_tmpfs("cache", "size=64k,mode=0755");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	if (!c)
-		unmount_tmpfs(dir);
+		scratch_tmpfs_free(dir);
 	CHECK(c);
 	post_list_t small, big, got;
 	post_list_init(&small);
@@ -1804,7 +1766,7 @@ TEST(disk_full_keeps_previous_posts)
 		printf("      log: %s", log);
 	free(want);
 	free(log);
-	unmount_tmpfs(dir);
+	scratch_tmpfs_free(dir);
 	CHECK(ok_small);
 	CHECK(!ok_big && !ok_big2);
 	CHECK(!m1 && !m2);
@@ -1823,11 +1785,11 @@ TEST(disk_full_keeps_previous_posts)
  * started on one. */
 TEST(read_only_disk_keeps_serving_what_it_has)
 {
-	char *dir = mount_tmpfs("size=1m,mode=0755");
+	char *dir = scratch_tmpfs("cache", "size=1m,mode=0755");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	if (!c)
-		unmount_tmpfs(dir);
+		scratch_tmpfs_free(dir);
 	CHECK(c);
 	post_list_t l, got, got2;
 	post_list_init(&l);
@@ -1836,19 +1798,19 @@ TEST(read_only_disk_keeps_serving_what_it_has)
 	post_list_push(&l, full_post("mastodon:a", 1717243200));
 	bool saved = cache_save_posts(c, &l);
 	char *name = cache_media_store(c, png_bytes, sizeof png_bytes);
-	bool ro = remount(dir, true);
+	bool ro = scratch_tmpfs_remount(dir, true);
 	capture_begin();
 	bool saved_ro = cache_save_posts(c, &l);
 	bool saved_ro2 = cache_save_posts(c, &l);
 	char *path = cache_media_path(c, name);
 	size_t n = cache_load_posts(c, &got);
-	bool rw = remount(dir, false);
+	bool rw = scratch_tmpfs_remount(dir, false);
 	bool saved_rw = cache_save_posts(c, &l);
 	char *log1 = capture_end();
 	cache_close(c);
 
 	/* A new writer on a read-only disk opens, shows, saves nothing. */
-	bool ro2 = remount(dir, true);
+	bool ro2 = scratch_tmpfs_remount(dir, true);
 	capture_begin();
 	char *err = NULL;
 	cache_t *c2 = cache_open(dir, NULL, true, &err);
@@ -1857,7 +1819,7 @@ TEST(read_only_disk_keeps_serving_what_it_has)
 	bool saved2 = c2 ? cache_save_posts(c2, &l) : true;
 	char *log2 = capture_end();
 	cache_close(c2);
-	remount(dir, false);
+	scratch_tmpfs_remount(dir, false);
 
 	char *want1 = xasprintf(
 		"balie: warning: cache: %s/posts.json: cannot save posts (Read-only file system); "
@@ -1867,7 +1829,7 @@ TEST(read_only_disk_keeps_serving_what_it_has)
 	char *want2 = xasprintf(
 		"balie: warning: cache: %s/posts.json: cannot save posts (Read-only file system); "
 		"the previous file is kept\n", dir);
-	unmount_tmpfs(dir);
+	scratch_tmpfs_free(dir);
 	CHECK(saved);
 	CHECK(name);
 	CHECK(ro);
@@ -1897,7 +1859,7 @@ TEST(read_only_disk_keeps_serving_what_it_has)
  * says so once, shows what is there and saves nothing. */
 TEST(writer_on_read_only_disk_without_lock_file)
 {
-	char *dir = mount_tmpfs("size=1m,mode=0755");
+	char *dir = scratch_tmpfs("cache", "size=1m,mode=0755");
 	CHECK(dir);
 	cache_t *c = open_writer(dir);
 	post_list_t l, got;
@@ -1911,7 +1873,7 @@ TEST(writer_on_read_only_disk_without_lock_file)
 	free(lock);
 	char *posts = path_in(dir, "posts.json");
 	CHECK(write_file(posts, "{\"format\":\"balie-posts\"", 23)); /* and a corrupt file */
-	bool ro = remount(dir, true);
+	bool ro = scratch_tmpfs_remount(dir, true);
 	capture_begin();
 	char *err = NULL;
 	c = cache_open(dir, NULL, true, &err);
@@ -1921,7 +1883,7 @@ TEST(writer_on_read_only_disk_without_lock_file)
 	cache_close(c);
 	char *log = capture_end();
 	int entries = count_entries(dir);
-	remount(dir, false);
+	scratch_tmpfs_remount(dir, false);
 	char *want = xasprintf(
 		"balie: warning: cache: %s is not writable (Read-only file system): showing what it "
 		"holds, saving nothing\n"
@@ -1935,7 +1897,7 @@ TEST(writer_on_read_only_disk_without_lock_file)
 	free(want);
 	free(log);
 	free(posts);
-	unmount_tmpfs(dir);
+	scratch_tmpfs_free(dir);
 	CHECK(saved && ro);
 	CHECK(opened);
 	CHECK(err == NULL);
@@ -1978,9 +1940,9 @@ int main(void)
 	RUN(default_dir_order);
 	RUN(open_fails_with_clear_message_when_dir_cannot_be_made);
 	RUN(directory_removed_while_running);
-	char *probe = mount_tmpfs("size=64k");
+	char *probe = scratch_tmpfs("cache", "size=64k");
 	if (probe) {
-		unmount_tmpfs(probe);
+		scratch_tmpfs_free(probe);
 		RUN(disk_full_keeps_previous_posts);
 		RUN(read_only_disk_keeps_serving_what_it_has);
 		RUN(writer_on_read_only_disk_without_lock_file);

@@ -8,13 +8,12 @@
  * are checked without a server.
  */
 #include <stdint.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
 #include "test.h"
+#include "../support/srctest.h"
 
-#include "../../src/base/fsio.h"
 #include "../../src/base/xmalloc.h"
 #include "../../src/net/net.h"
 #include "../../src/sources/facebook.h"
@@ -25,60 +24,14 @@
 #define TOKEN_FILE "/etc/balie/facebook.token"
 #define BASE "http://127.0.0.1:9"
 
-static char *fixture(const char *name)
-{
-	char *path = xasprintf("%s/%s", test_fixture_dir(), name);
-	size_t len;
-	char *text = fsio_read_file(path, 1 << 20, &len);
-	if (!text) {
-		fprintf(stderr, "cannot read fixture %s\n", path);
-		exit(2);
-	}
-	free(path);
-	return text;
-}
-
 static net_response_t *resp(int status, const char *body)
 {
-	net_response_t *r = xcalloc(1, sizeof *r);
-	r->url = xstrdup(BASE "/v25.0/100000000000001/posts");
-	r->status = status;
-	r->body = xstrdup(body ? body : "");
-	r->body_len = strlen(r->body);
-	return r;
+	return srctest_resp(BASE "/v25.0/100000000000001/posts", status, body);
 }
 
 static net_response_t *resp_fixture(int status, const char *name)
 {
-	char *body = fixture(name);
-	net_response_t *r = resp(status, body);
-	free(body);
-	return r;
-}
-
-static void resp_header(net_response_t *r, const char *name, const char *value)
-{
-	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
-	r->headers[r->n_headers].name = xstrdup(name);
-	r->headers[r->n_headers].value = xstrdup(value);
-	r->n_headers++;
-}
-
-/* Headers from a recorded "name: value" file (the status line is skipped). */
-static void resp_headers_fixture(net_response_t *r, const char *name)
-{
-	char *text = fixture(name);
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-		char *colon = strchr(line, ':');
-		if (strncmp(line, "HTTP/", 5) == 0 || !colon)
-			continue;
-		*colon = '\0';
-		char *v = colon + 1;
-		while (*v == ' ')
-			v++;
-		resp_header(r, line, v);
-	}
-	free(text);
+	return srctest_resp_fixture(BASE "/v25.0/100000000000001/posts", status, name);
 }
 
 static source_t *fb_new(const char *token, const cJSON *state)
@@ -92,53 +45,7 @@ static source_t *fb_new(const char *token, const cJSON *state)
 	spec->server = xstrdup(BASE);
 	spec->token_file = xstrdup(TOKEN_FILE);
 	spec->interval_s = 300;
-	source_t *s = xcalloc(1, sizeof *s);
-	s->spec = spec;
-	s->ops = &facebook_source_ops;
-	s->token = xstrdup(token);
-	s->now = NOW;
-	s->ops->init(s, state);
-	return s;
-}
-
-static void fb_free(source_t *s)
-{
-	s->ops->destroy(s);
-	source_spec_free(s->spec);
-	free(s->token);
-	free(s);
-}
-
-static bool starts_with(const char *s, const char *prefix)
-{
-	return s && strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static const char *req_header(const net_request_t *r, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < r->n_headers; i++)
-		if (strncasecmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-			return r->headers[i] + n + 2;
-	return NULL;
-}
-
-/* Ask for the next request and answer it with r (consumed). */
-/* The status, or -1 when the adapter asked for nothing. */
-static int step(source_t *s, net_response_t *r, source_batch_t *b, net_request_t **req_out)
-{
-	net_request_t *req = s->ops->next_request(s);
-	if (!req) {
-		net_response_free(r);
-		return -1;
-	}
-	source_status_t st = s->ops->handle(s, r, b);
-	if (req_out)
-		*req_out = req;
-	else
-		net_request_free(req);
-	net_response_free(r);
-	return st;
+	return srctest_source_new(&facebook_source_ops, spec, token, state, NOW);
 }
 
 /* A source whose Page name and picture are already known (no page request). */
@@ -156,7 +63,7 @@ static cJSON *known_page_state(void)
 static int posts_cycle(source_t *s, int status, const char *body, source_batch_t *b)
 {
 	s->ops->begin(s);
-	return step(s, resp(status, body), b, NULL);
+	return srctest_step(s, resp(status, body), b, NULL);
 }
 
 TEST(fixture_cycle_reads_page_then_posts)
@@ -166,18 +73,18 @@ TEST(fixture_cycle_reads_page_then_posts)
 	source_batch_init(&b);
 	s->ops->begin(s);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp_fixture(200, "facebook-page.json"), &b, &req), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page.json"), &b, &req), SRC_CONTINUE);
 	CHECK_STR(req->url, BASE "/v25.0/100000000000001?fields=id%2Cname%2Clink%2Cusername%2Cpicture.type%28large%29%7Burl%7D");
-	CHECK_STR(req_header(req, "Authorization"), "Bearer " TOKEN);
+	CHECK_STR(srctest_req_header(req, "Authorization"), "Bearer " TOKEN);
 	net_request_free(req);
 
-	CHECK_INT(step(s, resp_fixture(200, "facebook-page-posts.json"), &b, &req), SRC_DONE);
-	CHECK(starts_with(req->url, BASE "/v25.0/100000000000001/posts?fields=id%2Cmessage%2Ccreated_time"));
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page-posts.json"), &b, &req), SRC_DONE);
+	CHECK(srctest_starts_with(req->url, BASE "/v25.0/100000000000001/posts?fields=id%2Cmessage%2Ccreated_time"));
 	CHECK(strstr(req->url, "unshimmed_url") != NULL);
 	CHECK(strstr(req->url, "&limit=10") != NULL);
 	CHECK(strstr(req->url, "access_token") == NULL);
 	CHECK(strstr(req->url, TOKEN) == NULL);
-	CHECK_STR(req_header(req, "Authorization"), "Bearer " TOKEN);
+	CHECK_STR(srctest_req_header(req, "Authorization"), "Bearer " TOKEN);
 	net_request_free(req);
 
 	CHECK_INT(b.posts.len, 4);
@@ -190,7 +97,7 @@ TEST(fixture_cycle_reads_page_then_posts)
 	CHECK_STR(p->url, "https://www.facebook.example.invalid/100000000000001/posts/200000000000011");
 	CHECK_INT(p->created, 1791966600);
 	CHECK_INT(p->edited, 1791966672);
-	CHECK(starts_with(p->text, "Vanaf maandag 19 oktober is de hal van het stadhuis verbouwd \xe2\x80\x93 de nieuwe"));
+	CHECK(srctest_starts_with(p->text, "Vanaf maandag 19 oktober is de hal van het stadhuis verbouwd \xe2\x80\x93 de nieuwe"));
 	CHECK(strstr(p->text, "uur.\n\nKom gerust kijken! \xf0\x9f\x8f\x9b\xef\xb8\x8f") != NULL);
 	CHECK_STR(p->author.name, "Gemeente Voorbeeldstad");
 	CHECK_STR(p->author.url, "https://www.facebook.example.invalid/gemeentevoorbeeldstad");
@@ -207,7 +114,7 @@ TEST(fixture_cycle_reads_page_then_posts)
 	CHECK(p->card != NULL);
 	CHECK_STR(p->card->url, "https://www.voorbeeldstad.example.invalid/afvalkalender-2027?fbclid=FAKE");
 	CHECK_STR(p->card->title, "Afvalkalender 2027 | Gemeente Voorbeeldstad");
-	CHECK(starts_with(p->card->description, "Zoek op postcode"));
+	CHECK(srctest_starts_with(p->card->description, "Zoek op postcode"));
 	CHECK(strstr(p->card->image_url, "fake_link_preview") != NULL);
 	CHECK_INT(p->edited, 0);
 
@@ -230,7 +137,7 @@ TEST(fixture_cycle_reads_page_then_posts)
 	CHECK_INT(b.window_start, 1791709200);
 	CHECK(s->ops->next_request(s) == NULL);
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(redirect_shim_decodes_to_the_real_link)
@@ -284,7 +191,7 @@ TEST(link_without_unshimmed_url_uses_the_shim_target)
 	CHECK(b.authoritative);
 	CHECK_INT(b.window_start, 0);
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(absent_and_broken_fields_are_data_not_crashes)
@@ -333,7 +240,7 @@ TEST(absent_and_broken_fields_are_data_not_crashes)
 	CHECK_INT(b.posts.len, 0);
 	CHECK(!b.authoritative);
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(unknown_media_types_degrade_to_image_card_or_still)
@@ -382,7 +289,7 @@ TEST(unknown_media_types_degrade_to_image_card_or_still)
 	CHECK_INT(b.n_deleted, 1);
 	CHECK_STR(b.deleted[0], "facebook:1_4");
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(message_gets_link_and_hashtag_spans)
@@ -411,7 +318,7 @@ TEST(message_gets_link_and_hashtag_spans)
 	CHECK_INT(p->spans[2].end - p->spans[2].start, 6); /* "#été" is 6 bytes; "!" not in it */
 	CHECK_STR(p->spans[2].target, "https://www.facebook.com/hashtag/%C3%A9t%C3%A9");
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(token_death_mid_run_stops_with_a_clear_message)
@@ -431,13 +338,13 @@ TEST(token_death_mid_run_stops_with_a_clear_message)
 		source_batch_init(&b);
 		/* a first cycle works */
 		s->ops->begin(s);
-		CHECK_INT(step(s, resp_fixture(200, "facebook-page-posts.json"), &b, NULL), SRC_DONE);
+		CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page-posts.json"), &b, NULL), SRC_DONE);
 		CHECK_INT(b.posts.len, 4);
 		source_batch_clear(&b);
 		/* the token dies before the next one */
 		s->now += 300;
 		s->ops->begin(s);
-		CHECK_INT(step(s, resp_fixture(400, cases[i].fixture), &b, NULL), SRC_ERR_AUTH);
+		CHECK_INT(srctest_step(s, resp_fixture(400, cases[i].fixture), &b, NULL), SRC_ERR_AUTH);
 		CHECK(b.message != NULL);
 		CHECK(strstr(b.message, "Facebook Page 100000000000001: the Page token no longer works (code 190") != NULL);
 		CHECK(strstr(b.message, cases[i].says) != NULL);
@@ -447,7 +354,7 @@ TEST(token_death_mid_run_stops_with_a_clear_message)
 		CHECK_INT(b.posts.len, 0);
 		CHECK(s->ops->next_request(s) == NULL);
 		source_batch_clear(&b);
-		fb_free(s);
+		srctest_source_free(s);
 	}
 }
 
@@ -470,7 +377,7 @@ TEST(missing_permission_is_auth_with_the_permission_named)
 		CHECK(strstr(b.message, "pages_read_engagement from someone with a task on the Page") != NULL);
 		CHECK(strstr(b.message, TOKEN_FILE) != NULL);
 		source_batch_clear(&b);
-		fb_free(s);
+		srctest_source_free(s);
 	}
 }
 
@@ -481,7 +388,7 @@ TEST(rate_limit_codes_back_off_exponentially)
 	cJSON_Delete(st);
 	source_batch_t b;
 	source_batch_init(&b);
-	char *body = fixture("facebook-error-32-page-ratelimit.json");
+	char *body = srctest_fixture("facebook-error-32-page-ratelimit.json", NULL);
 	CHECK_INT(posts_cycle(s, 400, body, &b), SRC_ERR_RATE);
 	CHECK_INT(b.retry_at, NOW + 900);
 	CHECK(strstr(b.message, "rate limit reached (code 32: (#32) Page request limit reached): next try in 15 min") != NULL);
@@ -520,7 +427,7 @@ TEST(rate_limit_codes_back_off_exponentially)
 	CHECK_INT(b.retry_at - s->now, 900);
 	source_batch_clear(&b);
 	free(body);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(usage_headers_above_80_percent_hold_the_next_cycle)
@@ -534,9 +441,9 @@ TEST(usage_headers_above_80_percent_hold_the_next_cycle)
 	/* the recorded headers (3% usage) change nothing */
 	s->ops->begin(s);
 	net_response_t *r = resp(200, "{\"data\":[]}");
-	resp_headers_fixture(r, "facebook-ratelimit.headers.txt");
+	srctest_resp_headers_fixture(r, "facebook-ratelimit.headers.txt");
 	CHECK(net_response_header(r, "x-business-use-case-usage") != NULL);
-	CHECK_INT(step(s, r, &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, r, &b, NULL), SRC_DONE);
 	source_batch_clear(&b);
 	s->now += 60;
 	s->ops->begin(s);
@@ -547,8 +454,8 @@ TEST(usage_headers_above_80_percent_hold_the_next_cycle)
 	/* 85% app usage: the posts still count, the next cycle waits 15 min */
 	s->ops->begin(s);
 	r = resp(200, "{\"data\":[{\"id\":\"1_1\",\"message\":\"x\",\"created_time\":\"2026-10-13T10:00:00+0000\"}]}");
-	resp_header(r, "x-app-usage", "{\"call_count\":85,\"total_cputime\":10,\"total_time\":12}");
-	CHECK_INT(step(s, r, &b, NULL), SRC_DONE);
+	srctest_resp_header(r, "x-app-usage", "{\"call_count\":85,\"total_cputime\":10,\"total_time\":12}");
+	CHECK_INT(srctest_step(s, r, &b, NULL), SRC_DONE);
 	CHECK_INT(b.posts.len, 1);
 	source_batch_clear(&b);
 	int64_t t0 = s->now;
@@ -563,10 +470,10 @@ TEST(usage_headers_above_80_percent_hold_the_next_cycle)
 	s->now = t0 + 900;
 	s->ops->begin(s);
 	r = resp(200, "{\"data\":[]}");
-	resp_header(r, "X-Business-Use-Case-Usage",
+	srctest_resp_header(r, "X-Business-Use-Case-Usage",
 	            "{\"100000000000001\":[{\"type\":\"pages\",\"call_count\":95,\"total_cputime\":5,"
 	            "\"total_time\":5,\"estimated_time_to_regain_access\":45}]}");
-	CHECK_INT(step(s, r, &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, r, &b, NULL), SRC_DONE);
 	source_batch_clear(&b);
 	s->now += 60;
 	s->ops->begin(s);
@@ -579,15 +486,15 @@ TEST(usage_headers_above_80_percent_hold_the_next_cycle)
 	s->now = t0 + 900 + 45 * 60;
 	s->ops->begin(s);
 	r = resp(200, "{\"data\":[]}");
-	resp_header(r, "X-App-Usage", "{\"call_count\":\"lots\"");
-	resp_header(r, "X-Business-Use-Case-Usage", "[1,2,3]");
-	CHECK_INT(step(s, r, &b, NULL), SRC_DONE);
+	srctest_resp_header(r, "X-App-Usage", "{\"call_count\":\"lots\"");
+	srctest_resp_header(r, "X-Business-Use-Case-Usage", "[1,2,3]");
+	CHECK_INT(srctest_step(s, r, &b, NULL), SRC_DONE);
 	source_batch_clear(&b);
 	s->ops->begin(s);
 	req = s->ops->next_request(s);
 	CHECK(req != NULL);
 	net_request_free(req);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(transient_failures_are_network_errors)
@@ -615,7 +522,7 @@ TEST(transient_failures_are_network_errors)
 	net_response_t *r = resp(0, "");
 	r->error = NET_ERR_TIMEOUT;
 	r->error_text = xstrdup("no answer within 30 s");
-	CHECK_INT(step(s, r, &b, NULL), SRC_ERR_NETWORK);
+	CHECK_INT(srctest_step(s, r, &b, NULL), SRC_ERR_NETWORK);
 	CHECK(strstr(b.message, "no answer within 30 s") != NULL);
 	CHECK(strstr(b.message, net_error_name(NET_ERR_TIMEOUT)) != NULL);
 	source_batch_clear(&b);
@@ -624,7 +531,7 @@ TEST(transient_failures_are_network_errors)
 	CHECK_INT(posts_cycle(s, 400, "{\"error\":{\"message\":\"Something odd\",\"code\":12345}}", &b), SRC_ERR_DATA);
 	CHECK(strstr(b.message, "Graph API error (HTTP 400, code 12345: Something odd)") != NULL);
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(no_token_sends_no_auth_header_and_reports_the_setting)
@@ -636,14 +543,14 @@ TEST(no_token_sends_no_auth_header_and_reports_the_setting)
 	source_batch_init(&b);
 	s->ops->begin(s);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp(400, "{\"error\":{\"message\":\"An access token is required to request this resource.\","
+	CHECK_INT(srctest_step(s, resp(400, "{\"error\":{\"message\":\"An access token is required to request this resource.\","
 	                            "\"type\":\"OAuthException\",\"code\":104}}"), &b, &req), SRC_ERR_AUTH);
-	CHECK(req_header(req, "Authorization") == NULL);
+	CHECK(srctest_req_header(req, "Authorization") == NULL);
 	net_request_free(req);
 	CHECK(strstr(b.message, "no usable token (" TOKEN_FILE ")") != NULL);
 	CHECK(strstr(b.message, "set facebook_token = FILE") != NULL);
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 
 	/* a token line with a control character is never put in a header */
 	st = known_page_state();
@@ -652,9 +559,9 @@ TEST(no_token_sends_no_auth_header_and_reports_the_setting)
 	s->ops->begin(s);
 	req = s->ops->next_request(s);
 	CHECK(req != NULL);
-	CHECK(req_header(req, "Authorization") == NULL);
+	CHECK(srctest_req_header(req, "Authorization") == NULL);
 	net_request_free(req);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(unknown_page_is_not_found)
@@ -673,7 +580,7 @@ TEST(unknown_page_is_not_found)
 		CHECK_INT(posts_cycle(s, 400, bodies[i], &b), SRC_ERR_NOT_FOUND);
 		CHECK(strstr(b.message, "check facebook = in the configuration") != NULL);
 		source_batch_clear(&b);
-		fb_free(s);
+		srctest_source_free(s);
 	}
 }
 
@@ -685,10 +592,10 @@ TEST(unknown_field_unshimmed_url_is_dropped_once)
 	source_batch_t b;
 	source_batch_init(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(400, "{\"error\":{\"message\":\"(#100) Tried accessing nonexisting field (unshimmed_url) "
+	CHECK_INT(srctest_step(s, resp(400, "{\"error\":{\"message\":\"(#100) Tried accessing nonexisting field (unshimmed_url) "
 	                            "on node type (StoryAttachment)\",\"code\":100}}"), &b, NULL), SRC_CONTINUE);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp_fixture(200, "facebook-page-posts.json"), &b, &req), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page-posts.json"), &b, &req), SRC_DONE);
 	CHECK(strstr(req->url, "unshimmed_url") == NULL);
 	CHECK(strstr(req->url, "subattachments") != NULL);
 	net_request_free(req);
@@ -701,10 +608,10 @@ TEST(unknown_field_unshimmed_url_is_dropped_once)
 	cJSON_Delete(saved);
 	/* a second such error is not retried forever */
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(400, "{\"error\":{\"message\":\"(#100) Tried accessing nonexisting field (media)\","
+	CHECK_INT(srctest_step(s, resp(400, "{\"error\":{\"message\":\"(#100) Tried accessing nonexisting field (media)\","
 	                            "\"code\":100}}"), &b, NULL), SRC_ERR_DATA);
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(etag_gives_not_modified)
@@ -716,18 +623,18 @@ TEST(etag_gives_not_modified)
 	source_batch_init(&b);
 	s->ops->begin(s);
 	net_response_t *r = resp_fixture(200, "facebook-page-posts.json");
-	resp_header(r, "ETag", "\"abc123\"");
-	CHECK_INT(step(s, r, &b, NULL), SRC_DONE);
+	srctest_resp_header(r, "ETag", "\"abc123\"");
+	CHECK_INT(srctest_step(s, r, &b, NULL), SRC_DONE);
 	source_batch_clear(&b);
 	s->now += 300;
 	s->ops->begin(s);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp(304, ""), &b, &req), SRC_NOT_MODIFIED);
-	CHECK_STR(req_header(req, "If-None-Match"), "\"abc123\"");
+	CHECK_INT(srctest_step(s, resp(304, ""), &b, &req), SRC_NOT_MODIFIED);
+	CHECK_STR(srctest_req_header(req, "If-None-Match"), "\"abc123\"");
 	net_request_free(req);
 	CHECK_INT(b.posts.len, 0);
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(state_keeps_the_page_face_across_restarts)
@@ -736,21 +643,21 @@ TEST(state_keeps_the_page_face_across_restarts)
 	source_batch_t b;
 	source_batch_init(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "facebook-page.json"), &b, NULL), SRC_CONTINUE);
-	CHECK_INT(step(s, resp(200, "{\"data\":[]}"), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp(200, "{\"data\":[]}"), &b, NULL), SRC_DONE);
 	source_batch_clear(&b);
 	cJSON *saved = s->ops->save_state(s);
 	char *text = cJSON_PrintUnformatted(saved);
 	CHECK(strstr(text, TOKEN) == NULL);
 	free(text);
-	fb_free(s);
+	srctest_source_free(s);
 
 	s = fb_new(TOKEN, saved);
 	cJSON_Delete(saved);
 	s->now = NOW + 3600;
 	s->ops->begin(s);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp_fixture(200, "facebook-page-posts.json"), &b, &req), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page-posts.json"), &b, &req), SRC_DONE);
 	CHECK(strstr(req->url, "/posts?") != NULL); /* no page request: the face was kept */
 	net_request_free(req);
 	CHECK_STR(b.posts.items[0]->author.name, "Gemeente Voorbeeldstad");
@@ -763,7 +670,7 @@ TEST(state_keeps_the_page_face_across_restarts)
 	req = s->ops->next_request(s);
 	CHECK(strstr(req->url, "/posts?") == NULL);
 	net_request_free(req);
-	fb_free(s);
+	srctest_source_free(s);
 
 	/* garbage state is ignored */
 	cJSON *junk = cJSON_Parse("{\"page\":{\"name\":5,\"picture\":\"javascript:x\",\"fetched\":\"no\"},"
@@ -775,7 +682,7 @@ TEST(state_keeps_the_page_face_across_restarts)
 	CHECK(req != NULL);
 	CHECK(strstr(req->url, "/posts?") == NULL);
 	net_request_free(req);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(page_failure_falls_back_to_the_page_id)
@@ -784,23 +691,23 @@ TEST(page_failure_falls_back_to_the_page_id)
 	source_batch_t b;
 	source_batch_init(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(400, "{\"error\":{\"message\":\"(#100) Unknown fields: username\",\"code\":100}}"), &b, NULL),
+	CHECK_INT(srctest_step(s, resp(400, "{\"error\":{\"message\":\"(#100) Unknown fields: username\",\"code\":100}}"), &b, NULL),
 	          SRC_CONTINUE);
 	CHECK(b.message == NULL);
-	CHECK_INT(step(s, resp_fixture(200, "facebook-page-posts.json"), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page-posts.json"), &b, NULL), SRC_DONE);
 	CHECK_STR(b.posts.items[0]->author.name, "100000000000001");
 	CHECK_STR(b.posts.items[0]->author.url, "https://www.facebook.com/100000000000001");
 	CHECK(b.posts.items[0]->author.avatar_url == NULL);
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 
 	/* but a dead token on the page request stops the cycle there */
 	s = fb_new(TOKEN, NULL);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(400, "facebook-error-190-expired.json"), &b, NULL), SRC_ERR_AUTH);
+	CHECK_INT(srctest_step(s, resp_fixture(400, "facebook-error-190-expired.json"), &b, NULL), SRC_ERR_AUTH);
 	CHECK(s->ops->next_request(s) == NULL);
 	source_batch_clear(&b);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 TEST(graph_version_is_configurable)
@@ -815,13 +722,13 @@ TEST(graph_version_is_configurable)
 	cJSON_Delete(st);
 	s->ops->begin(s);
 	net_request_t *req = s->ops->next_request(s);
-	CHECK(starts_with(req->url, BASE "/v26.0/100000000000001/posts?"));
+	CHECK(srctest_starts_with(req->url, BASE "/v26.0/100000000000001/posts?"));
 	net_request_free(req);
 	CHECK(facebook_set_graph_version(NULL));
 	req = s->ops->next_request(s);
 	CHECK(strstr(req->url, "/" FACEBOOK_GRAPH_VERSION_DEFAULT "/") != NULL);
 	net_request_free(req);
-	fb_free(s);
+	srctest_source_free(s);
 }
 
 int main(void)

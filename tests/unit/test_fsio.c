@@ -15,54 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../src/base/fsio.h"
 #include "../../src/base/log.h"
 #include "test.h"
-
-static char *scratch_dir(void)
-{
-	char tmpl[] = "/tmp/balie-fsio-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	return d ? strdup(d) : NULL;
-}
-
-static void rm_rf(const char *dir)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-}
-
-/* Mount a tmpfs with opts on a fresh directory; NULL when not permitted. */
-static char *mount_tmpfs(const char *opts)
-{
-	char *d = scratch_dir();
-	if (!d)
-		return NULL;
-	if (mount("tmpfs", d, "tmpfs", 0, opts) != 0) {
-		rmdir(d);
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static void unmount_tmpfs(char *d)
-{
-	umount2(d, MNT_DETACH);
-	rmdir(d);
-	free(d);
-}
-
-static bool remount_ro(const char *d, bool ro)
-{
-	return mount("tmpfs", d, "tmpfs", MS_REMOUNT | (ro ? MS_RDONLY : 0), NULL) == 0;
-}
+#include "../support/scratch.h"
 
 /* Names in dir other than "." and "..", joined with spaces. */
 static void list_dir(const char *dir, char *out, size_t cap)
@@ -88,7 +47,7 @@ static char *slurp(const char *path, size_t *len)
 
 TEST(write_creates_file_with_contents_and_mode)
 {
-	char *d = scratch_dir();
+	char *d = scratch_dir("fsio");
 	CHECK(d);
 	char path[256], names[1024];
 	snprintf(path, sizeof path, "%s/posts.json", d);
@@ -107,13 +66,13 @@ TEST(write_creates_file_with_contents_and_mode)
 	CHECK_INT(st.st_mode & 0777, 0644);
 	list_dir(d, names, sizeof names);
 	CHECK_STR(names, "posts.json"); /* no temp file left */
-	rm_rf(d);
+	scratch_remove(d);
 	free(d);
 }
 
 TEST(write_replaces_existing_and_mode_variant_sets_0600)
 {
-	char *d = scratch_dir();
+	char *d = scratch_dir("fsio");
 	CHECK(d);
 	char path[256], names[1024];
 	snprintf(path, sizeof path, "%s/secret", d);
@@ -135,26 +94,26 @@ TEST(write_replaces_existing_and_mode_variant_sets_0600)
 	free(got);
 	list_dir(d, names, sizeof names);
 	CHECK_STR(names, "secret");
-	rm_rf(d);
+	scratch_remove(d);
 	free(d);
 }
 
 TEST(write_into_missing_directory_fails_with_enoent)
 {
-	char *d = scratch_dir();
+	char *d = scratch_dir("fsio");
 	CHECK(d);
 	char path[256];
 	snprintf(path, sizeof path, "%s/missing/posts.json", d);
 	errno = 0;
 	CHECK(!fsio_write_atomic(path, "x", 1));
 	CHECK_INT(errno, ENOENT);
-	rm_rf(d);
+	scratch_remove(d);
 	free(d);
 }
 
 TEST(write_over_a_directory_fails_and_removes_temp)
 {
-	char *d = scratch_dir();
+	char *d = scratch_dir("fsio");
 	CHECK(d);
 	char path[256], names[1024];
 	snprintf(path, sizeof path, "%s/target", d);
@@ -166,13 +125,13 @@ TEST(write_over_a_directory_fails_and_removes_temp)
 	CHECK_STR(names, "target");
 	struct stat st;
 	CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
-	rm_rf(d);
+	scratch_remove(d);
 	free(d);
 }
 
 TEST(disk_full_fails_cleanly_and_keeps_old_file)
 {
-	char *d = mount_tmpfs("size=64k,mode=0755");
+	char *d = scratch_tmpfs("fsio", "size=64k,mode=0755");
 	CHECK(d);
 	char path[256], names[1024];
 	snprintf(path, sizeof path, "%s/posts.json", d);
@@ -186,7 +145,7 @@ TEST(disk_full_fails_cleanly_and_keeps_old_file)
 	int e = errno;
 	free(buf);
 	if (ok) {
-		unmount_tmpfs(d);
+		scratch_tmpfs_free(d);
 		CHECK(!ok);
 	}
 	EXPECT(e == ENOSPC);
@@ -198,18 +157,18 @@ TEST(disk_full_fails_cleanly_and_keeps_old_file)
 	EXPECT(strcmp(names, "posts.json") == 0); /* no half-written temp file */
 	/* The space came back: a small write works again. */
 	EXPECT(fsio_write_atomic(path, "next", 4));
-	unmount_tmpfs(d);
+	scratch_tmpfs_free(d);
 }
 
 TEST(read_only_file_system_fails_with_erofs_and_keeps_old_file)
 {
-	char *d = mount_tmpfs("size=64k,mode=0755");
+	char *d = scratch_tmpfs("fsio", "size=64k,mode=0755");
 	CHECK(d);
 	char path[256];
 	snprintf(path, sizeof path, "%s/state.json", d);
 	CHECK(fsio_write_atomic(path, "{}", 2));
-	if (!remount_ro(d, true)) {
-		unmount_tmpfs(d);
+	if (!scratch_tmpfs_remount(d, true)) {
+		scratch_tmpfs_free(d);
 		CHECK(!"remount read-only failed");
 	}
 	errno = 0;
@@ -217,7 +176,7 @@ TEST(read_only_file_system_fails_with_erofs_and_keeps_old_file)
 	int e = errno;
 	size_t len;
 	char *got = slurp(path, &len);
-	unmount_tmpfs(d);
+	scratch_tmpfs_free(d);
 	CHECK(!ok);
 	CHECK_INT(e, EROFS);
 	CHECK(got);
@@ -227,7 +186,7 @@ TEST(read_only_file_system_fails_with_erofs_and_keeps_old_file)
 
 TEST(read_caps_size_and_reports_errors)
 {
-	char *d = scratch_dir();
+	char *d = scratch_dir("fsio");
 	CHECK(d);
 	char path[256];
 	snprintf(path, sizeof path, "%s/f", d);
@@ -269,13 +228,13 @@ TEST(read_caps_size_and_reports_errors)
 	CHECK(fsio_read_file(path, 100, &len) == NULL);
 	CHECK_INT(errno, EINVAL);
 	close(w);
-	rm_rf(d);
+	scratch_remove(d);
 	free(d);
 }
 
 TEST(mkdirs_creates_nested_and_refuses_files)
 {
-	char *d = scratch_dir();
+	char *d = scratch_dir("fsio");
 	CHECK(d);
 	char path[256];
 	snprintf(path, sizeof path, "%s/a/b/c/", d);
@@ -292,7 +251,7 @@ TEST(mkdirs_creates_nested_and_refuses_files)
 	errno = 0;
 	CHECK(!fsio_mkdirs(path, 0755));
 	CHECK_INT(errno, ENOTDIR);
-	rm_rf(d);
+	scratch_remove(d);
 	free(d);
 }
 
@@ -333,7 +292,7 @@ static void *writer_thread(void *p)
 
 TEST(concurrent_writers_never_collide_or_mix)
 {
-	char *d = scratch_dir();
+	char *d = scratch_dir("fsio");
 	CHECK(d);
 	char path[256], names[1024];
 	snprintf(path, sizeof path, "%s/shared", d);
@@ -355,7 +314,7 @@ TEST(concurrent_writers_never_collide_or_mix)
 	free(got);
 	list_dir(d, names, sizeof names);
 	CHECK_STR(names, "shared");
-	rm_rf(d);
+	scratch_remove(d);
 	free(d);
 }
 
@@ -366,9 +325,9 @@ int main(void)
 	RUN(write_replaces_existing_and_mode_variant_sets_0600);
 	RUN(write_into_missing_directory_fails_with_enoent);
 	RUN(write_over_a_directory_fails_and_removes_temp);
-	char *probe = mount_tmpfs("size=64k");
+	char *probe = scratch_tmpfs("fsio", "size=64k");
 	if (probe) {
-		unmount_tmpfs(probe);
+		scratch_tmpfs_free(probe);
 		RUN(disk_full_fails_cleanly_and_keeps_old_file);
 		RUN(read_only_file_system_fails_with_erofs_and_keeps_old_file);
 	} else {

@@ -9,25 +9,11 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "../support/scratch.h"
 
 #include "../../src/base/fsio.h"
 #include "../../src/base/xmalloc.h"
 #include "../../src/feed/hidden.h"
-
-static char *tmpdir(void)
-{
-	char tmpl[] = "/tmp/balie-test-hidden-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	return d ? xstrdup(d) : NULL;
-}
-
-static void rm_rf(const char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-	int rc = system(cmd);
-	(void)rc;
-	free(cmd);
-}
 
 static char *read_all(const char *dir)
 {
@@ -43,7 +29,7 @@ static char *read_all(const char *dir)
 
 TEST(a_missing_file_is_an_empty_list)
 {
-	char *dir = tmpdir();
+	char *dir = scratch_dir("test-hidden");
 	CHECK(dir);
 	hidden_list_t l;
 	hidden_init(&l);
@@ -51,13 +37,13 @@ TEST(a_missing_file_is_an_empty_list)
 	CHECK(hidden_load(dir, &l, &err));
 	CHECK_INT(l.len, 0);
 	CHECK(!err);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(added_entries_are_kept_on_disk_once)
 {
-	char *dir = tmpdir();
+	char *dir = scratch_dir("test-hidden");
 	CHECK(dir);
 	char *err = NULL;
 	CHECK(hidden_add(dir, URL1, &err));
@@ -81,13 +67,13 @@ TEST(added_entries_are_kept_on_disk_once)
 	char *cmd = xasprintf("test $(ls -A '%s' | wc -l) -eq 1", dir);
 	CHECK(system(cmd) == 0);
 	free(cmd);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(hand_edits_and_comments_survive)
 {
-	char *dir = tmpdir();
+	char *dir = scratch_dir("test-hidden");
 	CHECK(dir);
 	char *path = hidden_path(dir);
 	FILE *f = fopen(path, "w");
@@ -120,13 +106,13 @@ TEST(hand_edits_and_comments_survive)
 	CHECK(hidden_remove(dir, "niet-aanwezig", &removed, &err));
 	CHECK(!removed);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(bad_entries_are_refused_with_a_reason)
 {
-	char *dir = tmpdir();
+	char *dir = scratch_dir("test-hidden");
 	CHECK(dir);
 	static const struct {
 		const char *entry, *err;
@@ -154,13 +140,13 @@ TEST(bad_entries_are_refused_with_a_reason)
 	char *path = hidden_path(dir);
 	CHECK(access(path, F_OK) != 0);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(over_long_lines_in_the_file_are_skipped)
 {
-	char *dir = tmpdir();
+	char *dir = scratch_dir("test-hidden");
 	CHECK(dir);
 	char *path = hidden_path(dir);
 	FILE *f = fopen(path, "w");
@@ -176,7 +162,7 @@ TEST(over_long_lines_in_the_file_are_skipped)
 	CHECK_STR(l.items[0], URL1);
 	hidden_clear(&l);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -187,7 +173,7 @@ TEST(an_unusable_directory_is_reported)
 	CHECK_STR(err, "/nonexistent-balie-dir/sub/hidden.txt: No such file or directory");
 	free(err);
 	/* a directory where the file should be */
-	char *dir = tmpdir();
+	char *dir = scratch_dir("test-hidden");
 	CHECK(dir);
 	char *path = hidden_path(dir);
 	CHECK(mkdir(path, 0700) == 0);
@@ -198,7 +184,7 @@ TEST(an_unusable_directory_is_reported)
 	CHECK(err && strncmp(err, path, strlen(path)) == 0);
 	free(err);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 

@@ -8,13 +8,12 @@
  * are checked without a server.
  */
 #include <stdint.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
 #include "test.h"
+#include "../support/srctest.h"
 
-#include "../../src/base/fsio.h"
 #include "../../src/base/xmalloc.h"
 #include "../../src/net/net.h"
 #include "../../src/sources/linkedin.h"
@@ -36,43 +35,14 @@
 #define URL_THUMB "https://media.licdn.example.invalid/dms/image/v2/D4E10AQFaKeThUmB02/article-cover_image-shrink_720_1280/0/1791799200000?e=1792571400&v=beta&t=FaKeSiGnAtUrE2"
 #define EXPIRES 1792571400
 
-static char *fixture(const char *name)
-{
-	char *path = xasprintf("%s/%s", test_fixture_dir(), name);
-	size_t len;
-	char *text = fsio_read_file(path, 1 << 20, &len);
-	if (!text) {
-		fprintf(stderr, "cannot read fixture %s\n", path);
-		exit(2);
-	}
-	free(path);
-	return text;
-}
-
 static net_response_t *resp(int status, const char *body)
 {
-	net_response_t *r = xcalloc(1, sizeof *r);
-	r->url = xstrdup(BASE "/rest/posts");
-	r->status = status;
-	r->body = xstrdup(body ? body : "");
-	r->body_len = strlen(r->body);
-	return r;
+	return srctest_resp(BASE "/rest/posts", status, body);
 }
 
 static net_response_t *resp_fixture(int status, const char *name)
 {
-	char *body = fixture(name);
-	net_response_t *r = resp(status, body);
-	free(body);
-	return r;
-}
-
-static void resp_header(net_response_t *r, const char *name, const char *value)
-{
-	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
-	r->headers[r->n_headers].name = xstrdup(name);
-	r->headers[r->n_headers].value = xstrdup(value);
-	r->n_headers++;
+	return srctest_resp_fixture(BASE "/rest/posts", status, name);
 }
 
 static source_t *li_new(const char *token, const cJSON *state)
@@ -86,52 +56,7 @@ static source_t *li_new(const char *token, const cJSON *state)
 	spec->server = xstrdup(BASE);
 	spec->token_file = xstrdup(TOKEN_FILE);
 	spec->interval_s = 900;
-	source_t *s = xcalloc(1, sizeof *s);
-	s->spec = spec;
-	s->ops = &linkedin_source_ops;
-	s->token = xstrdup(token);
-	s->now = NOW;
-	s->ops->init(s, state);
-	return s;
-}
-
-static void li_free(source_t *s)
-{
-	s->ops->destroy(s);
-	source_spec_free(s->spec);
-	free(s->token);
-	free(s);
-}
-
-static bool starts_with(const char *s, const char *prefix)
-{
-	return s && strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static const char *req_header(const net_request_t *r, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < r->n_headers; i++)
-		if (strncasecmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-			return r->headers[i] + n + 2;
-	return NULL;
-}
-
-/* The status, or -1 when the adapter asked for nothing. */
-static int step(source_t *s, net_response_t *r, source_batch_t *b, net_request_t **req_out)
-{
-	net_request_t *req = s->ops->next_request(s);
-	if (!req) {
-		net_response_free(r);
-		return -1;
-	}
-	source_status_t st = s->ops->handle(s, r, b);
-	if (req_out)
-		*req_out = req;
-	else
-		net_request_free(req);
-	net_response_free(r);
-	return st;
+	return srctest_source_new(&linkedin_source_ops, spec, token, state, NOW);
 }
 
 static cJSON *known_org_state(void)
@@ -159,17 +84,11 @@ static char *full_batch(void)
 		(long long)EXPIRES, (long long)EXPIRES, (long long)EXPIRES, (long long)EXPIRES);
 }
 
-static const post_t *find(const source_batch_t *b, const char *key)
-{
-	long i = post_list_find(&b->posts, key);
-	return i >= 0 ? b->posts.items[i] : NULL;
-}
-
 /* ---- little text ---------------------------------------------------------- */
 
 TEST(little_text_of_the_fixture_becomes_text_and_spans)
 {
-	char *body = fixture("linkedin-posts-by-author.json");
+	char *body = srctest_fixture("linkedin-posts-by-author.json", NULL);
 	cJSON *doc = cJSON_Parse(body);
 	free(body);
 	const cJSON *el = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "elements"), 0);
@@ -254,29 +173,29 @@ TEST(fixture_cycle_org_posts_images)
 	source_batch_init(&b);
 	s->ops->begin(s);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-organization.json"), &b, &req), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-organization.json"), &b, &req), SRC_CONTINUE);
 	CHECK_STR(req->url, BASE "/rest/organizations/" ORG);
-	CHECK_STR(req_header(req, "Authorization"), "Bearer " TOKEN);
-	CHECK_STR(req_header(req, "LinkedIn-Version"), LINKEDIN_VERSION_DEFAULT);
-	CHECK_STR(req_header(req, "X-Restli-Protocol-Version"), "2.0.0");
+	CHECK_STR(srctest_req_header(req, "Authorization"), "Bearer " TOKEN);
+	CHECK_STR(srctest_req_header(req, "LinkedIn-Version"), LINKEDIN_VERSION_DEFAULT);
+	CHECK_STR(srctest_req_header(req, "X-Restli-Protocol-Version"), "2.0.0");
 	net_request_free(req);
 
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, &req), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, &req), SRC_CONTINUE);
 	CHECK_STR(req->url, BASE "/rest/posts?author=urn%3Ali%3Aorganization%3A" ORG "&q=author&count=20&sortBy=LAST_MODIFIED");
-	CHECK_STR(req_header(req, "Authorization"), "Bearer " TOKEN);
+	CHECK_STR(srctest_req_header(req, "Authorization"), "Bearer " TOKEN);
 	net_request_free(req);
 	CHECK_INT(b.posts.len, 0); /* posts wait for their images */
 
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-images-batch.json"), &b, &req), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-images-batch.json"), &b, &req), SRC_DONE);
 	CHECK_STR(req->url, BASE "/rest/images?ids=List(urn%3Ali%3Aimage%3AC4D0BAQFaKeLoGo01,"
 	                    "urn%3Ali%3Aimage%3AD4E10AQFaKeImG0001,urn%3Ali%3Aimage%3AD4E10AQFaKeThUmB02,"
 	                    "urn%3Ali%3Aimage%3AD4E10AQFaKeMuLt01,urn%3Ali%3Aimage%3AD4E10AQFaKeMuLt02)");
-	CHECK_STR(req_header(req, "LinkedIn-Version"), LINKEDIN_VERSION_DEFAULT);
+	CHECK_STR(srctest_req_header(req, "LinkedIn-Version"), LINKEDIN_VERSION_DEFAULT);
 	net_request_free(req);
 	CHECK(s->ops->next_request(s) == NULL);
 
 	CHECK_INT(b.posts.len, 4);
-	const post_t *p = find(&b, "linkedin:urn:li:share:7300000000000000001");
+	const post_t *p = srctest_find(&b.posts, "linkedin:urn:li:share:7300000000000000001");
 	CHECK(p != NULL);
 	CHECK_STR(p->id, "urn:li:share:7300000000000000001");
 	CHECK_STR(p->url, "https://www.linkedin.com/feed/update/urn:li:share:7300000000000000001/");
@@ -285,7 +204,7 @@ TEST(fixture_cycle_org_posts_images)
 	CHECK_STR(p->person, "gemeente");
 	CHECK_INT(p->created, 1791966601);
 	CHECK_INT(p->edited, 0);
-	CHECK(starts_with(p->text, "Vanavond om 19.30 uur"));
+	CHECK(srctest_starts_with(p->text, "Vanavond om 19.30 uur"));
 	CHECK_INT(p->n_spans, 3);
 	CHECK_INT(p->n_media, 0);
 	CHECK_STR(p->author.name, "Gemeente Voorbeeldstad");
@@ -294,24 +213,24 @@ TEST(fixture_cycle_org_posts_images)
 	CHECK_STR(p->author.id, "urn:li:organization:" ORG);
 	CHECK(p->author.avatar_url == NULL); /* the logo guess was not in the batch answer */
 
-	p = find(&b, "linkedin:urn:li:share:7300000000000000002");
+	p = srctest_find(&b.posts, "linkedin:urn:li:share:7300000000000000002");
 	CHECK(p != NULL);
 	CHECK_INT(p->n_media, 1);
 	CHECK_INT(p->media[0].kind, MEDIA_IMAGE);
 	CHECK_STR(p->media[0].url, URL_1);
 	CHECK_STR(p->media[0].alt, "Kinderen op de nieuwe klimtoren in de Parkwijk");
 
-	p = find(&b, "linkedin:urn:li:share:7300000000000000003");
+	p = srctest_find(&b.posts, "linkedin:urn:li:share:7300000000000000003");
 	CHECK(p != NULL);
 	CHECK_INT(p->edited, 1791804000); /* isEditedByAuthor */
 	CHECK(p->card != NULL);
 	CHECK_STR(p->card->url, "https://www.voorbeeldstad.example.invalid/afvalkalender-2027");
 	CHECK_STR(p->card->title, "Afvalkalender 2027");
-	CHECK(starts_with(p->card->description, "Zoek op postcode"));
+	CHECK(srctest_starts_with(p->card->description, "Zoek op postcode"));
 	CHECK_STR(p->card->image_url, URL_THUMB);
 
 	/* the recorded batch has no URLs for the multi-image post: it shows its text */
-	p = find(&b, "linkedin:urn:li:ugcPost:7300000000000000004");
+	p = srctest_find(&b.posts, "linkedin:urn:li:ugcPost:7300000000000000004");
 	CHECK(p != NULL);
 	CHECK_STR(p->text, "Open dag brandweerkazerne: een impressie.");
 	CHECK_INT(p->n_media, 0);
@@ -319,7 +238,7 @@ TEST(fixture_cycle_org_posts_images)
 	CHECK(!b.authoritative); /* paging has a next link */
 	CHECK(b.message == NULL);
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 TEST(image_urls_are_reused_until_they_expire)
@@ -331,12 +250,12 @@ TEST(image_urls_are_reused_until_they_expire)
 	source_batch_init(&b);
 	char *batch = full_batch();
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp(200, batch), &b, &req), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp(200, batch), &b, &req), SRC_DONE);
 	CHECK(strstr(req->url, "C4D0BAQFaKeLoGo01") == NULL); /* no logo known for this org */
 	net_request_free(req);
-	const post_t *p = find(&b, "linkedin:urn:li:ugcPost:7300000000000000004");
+	const post_t *p = srctest_find(&b.posts, "linkedin:urn:li:ugcPost:7300000000000000004");
 	CHECK_INT(p->n_media, 2);
 	CHECK_STR(p->media[0].url, "https://media.licdn.example.invalid/m1.jpg");
 	CHECK_STR(p->media[0].alt, "Brandweerwagen met open deuren");
@@ -346,27 +265,27 @@ TEST(image_urls_are_reused_until_they_expire)
 	/* 5 minutes later: no Images request, the same URLs */
 	s->now = NOW + 300;
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_DONE);
 	CHECK_INT(b.posts.len, 4);
-	CHECK_STR(find(&b, "linkedin:urn:li:share:7300000000000000002")->media[0].url, URL_1);
-	CHECK_STR(find(&b, "linkedin:urn:li:share:7300000000000000003")->card->image_url, URL_THUMB);
+	CHECK_STR(srctest_find(&b.posts, "linkedin:urn:li:share:7300000000000000002")->media[0].url, URL_1);
+	CHECK_STR(srctest_find(&b.posts, "linkedin:urn:li:share:7300000000000000003")->card->image_url, URL_THUMB);
 	source_batch_clear(&b);
 
 	/* the state carries them across a restart */
 	cJSON *saved = s->ops->save_state(s);
-	li_free(s);
+	srctest_source_free(s);
 	s = li_new(TOKEN, saved);
 	cJSON_Delete(saved);
 	s->now = NOW + 600;
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_DONE);
-	CHECK_STR(find(&b, "linkedin:urn:li:share:7300000000000000002")->media[0].url, URL_1);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_DONE);
+	CHECK_STR(srctest_find(&b.posts, "linkedin:urn:li:share:7300000000000000002")->media[0].url, URL_1);
 	source_batch_clear(&b);
 
 	/* an URL without downloadUrlExpiresAt is kept a day, then asked again alone */
 	s->now = NOW + 86000;
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
 	req = s->ops->next_request(s);
 	CHECK_STR(req->url, BASE "/rest/images?ids=List(urn%3Ali%3Aimage%3AD4E10AQFaKeMuLt02)");
 	net_request_free(req);
@@ -374,8 +293,8 @@ TEST(image_urls_are_reused_until_they_expire)
 	/* shortly before downloadUrlExpiresAt the others are asked again */
 	s->now = EXPIRES - 300;
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-organization.json"), &b, NULL), SRC_CONTINUE);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-organization.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
 	req = s->ops->next_request(s);
 	CHECK(req != NULL);
 	CHECK(strstr(req->url, "C4D0BAQFaKeLoGo01") != NULL); /* the logo guess, now that the org is known */
@@ -383,7 +302,7 @@ TEST(image_urls_are_reused_until_they_expire)
 	CHECK(strstr(req->url, "D4E10AQFaKeThUmB02") != NULL);
 	net_request_free(req);
 	free(batch);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 TEST(failed_image_batch_holds_posts_back)
@@ -394,10 +313,10 @@ TEST(failed_image_batch_holds_posts_back)
 	source_batch_t b;
 	source_batch_init(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
-	CHECK_INT(step(s, resp(503, "<html>Service Unavailable</html>"), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp(503, "<html>Service Unavailable</html>"), &b, NULL), SRC_DONE);
 	CHECK_INT(b.posts.len, 1);
-	CHECK(find(&b, "linkedin:urn:li:share:7300000000000000001") != NULL);
+	CHECK(srctest_find(&b.posts, "linkedin:urn:li:share:7300000000000000001") != NULL);
 	CHECK(!b.authoritative);
 	CHECK(strstr(b.message, "3 post(s) wait for their images") != NULL);
 	source_batch_clear(&b);
@@ -405,28 +324,28 @@ TEST(failed_image_batch_holds_posts_back)
 	/* a transport failure of the batch is the same */
 	s->now += 900;
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
 	net_response_t *r = resp(0, "");
 	r->error = NET_ERR_RESOLVE;
-	CHECK_INT(step(s, r, &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, r, &b, NULL), SRC_DONE);
 	CHECK_INT(b.posts.len, 1);
 	source_batch_clear(&b);
 
 	/* an image LinkedIn refuses (404) is left out, the post is shown */
 	s->now += 900;
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
-	CHECK_INT(step(s, resp(404, "{\"status\":404,\"message\":\"Not found\"}"), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp(404, "{\"status\":404,\"message\":\"Not found\"}"), &b, NULL), SRC_DONE);
 	CHECK_INT(b.posts.len, 4);
-	CHECK_INT(find(&b, "linkedin:urn:li:share:7300000000000000002")->n_media, 0);
-	CHECK(find(&b, "linkedin:urn:li:share:7300000000000000003")->card->image_url == NULL);
+	CHECK_INT(srctest_find(&b.posts, "linkedin:urn:li:share:7300000000000000002")->n_media, 0);
+	CHECK(srctest_find(&b.posts, "linkedin:urn:li:share:7300000000000000003")->card->image_url == NULL);
 	source_batch_clear(&b);
 	/* and is not asked again within the hour */
 	s->now += 900;
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_DONE);
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 TEST(only_published_public_posts_of_the_organisation)
@@ -450,7 +369,7 @@ TEST(only_published_public_posts_of_the_organisation)
 		"\"createdAt\":1791966600000,\"content\":{\"media\":{\"id\":\"urn:li:video:C5F1\"}}}"
 		"]}";
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(200, body), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp(200, body), &b, NULL), SRC_DONE);
 	CHECK_INT(b.posts.len, 1);
 	CHECK_STR(b.posts.items[0]->key, "linkedin:urn:li:share:4");
 	CHECK_INT(b.posts.items[0]->created, 1791966600);
@@ -470,7 +389,7 @@ TEST(only_published_public_posts_of_the_organisation)
 	       "\"commentary\":5,\"content\":{\"article\":{\"source\":\"javascript:alert(1)\",\"title\":\"T\"},"
 	       "\"multiImage\":{\"images\":\"none\"}}}]}";
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(200, body), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp(200, body), &b, NULL), SRC_DONE);
 	CHECK_INT(b.posts.len, 1);
 	CHECK_STR(b.posts.items[0]->text, "");
 	CHECK(b.posts.items[0]->card != NULL);
@@ -480,14 +399,14 @@ TEST(only_published_public_posts_of_the_organisation)
 	source_batch_clear(&b);
 
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(200, "{\"paging\":{}}"), &b, NULL), SRC_ERR_DATA);
+	CHECK_INT(srctest_step(s, resp(200, "{\"paging\":{}}"), &b, NULL), SRC_ERR_DATA);
 	CHECK(strstr(b.message, "no list of posts") != NULL);
 	source_batch_clear(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(200, "<!DOCTYPE html><title>Sign in</title>"), &b, NULL), SRC_ERR_DATA);
+	CHECK_INT(srctest_step(s, resp(200, "<!DOCTYPE html><title>Sign in</title>"), &b, NULL), SRC_ERR_DATA);
 	CHECK(strstr(b.message, "not LinkedIn API JSON") != NULL);
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 TEST(token_death_mid_run_is_auth_with_sign_in_advice)
@@ -499,14 +418,14 @@ TEST(token_death_mid_run_is_auth_with_sign_in_advice)
 	source_batch_init(&b);
 	char *batch = full_batch();
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
-	CHECK_INT(step(s, resp(200, batch), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp(200, batch), &b, NULL), SRC_DONE);
 	CHECK_INT(b.posts.len, 4);
 	source_batch_clear(&b);
 
 	s->now = NOW + 86400;
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(401, "linkedin-error-401.json"), &b, NULL), SRC_ERR_AUTH);
+	CHECK_INT(srctest_step(s, resp_fixture(401, "linkedin-error-401.json"), &b, NULL), SRC_ERR_AUTH);
 	CHECK(strstr(b.message, "LinkedIn organisation " ORG ": the token was refused (HTTP 401 REVOKED_ACCESS_TOKEN 65601: "
 	                        "The token used in the request has been revoked by the user)") != NULL);
 	CHECK(strstr(b.message, "the token file says it expired on 2026-10-14") != NULL);
@@ -518,22 +437,22 @@ TEST(token_death_mid_run_is_auth_with_sign_in_advice)
 	source_batch_clear(&b);
 
 	free(batch);
-	li_free(s);
+	srctest_source_free(s);
 
 	/* the token can also die between the posts and the Images batch */
 	st = known_org_state();
 	s = li_new(TOKEN, st);
 	cJSON_Delete(st);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "linkedin-posts-by-author.json"), &b, NULL), SRC_CONTINUE);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp_fixture(401, "linkedin-error-401.json"), &b, &req), SRC_ERR_AUTH);
-	CHECK(starts_with(req->url, BASE "/rest/images?ids=List("));
+	CHECK_INT(srctest_step(s, resp_fixture(401, "linkedin-error-401.json"), &b, &req), SRC_ERR_AUTH);
+	CHECK(srctest_starts_with(req->url, BASE "/rest/images?ids=List("));
 	net_request_free(req);
 	CHECK_INT(b.posts.len, 0);
 	CHECK(strstr(b.message, "expired on") == NULL); /* no expiry line in this token */
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 TEST(missing_permission_and_missing_token)
@@ -544,27 +463,27 @@ TEST(missing_permission_and_missing_token)
 	source_batch_t b;
 	source_batch_init(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(403, "linkedin-error-403.json"), &b, NULL), SRC_ERR_AUTH);
+	CHECK_INT(srctest_step(s, resp_fixture(403, "linkedin-error-403.json"), &b, NULL), SRC_ERR_AUTH);
 	CHECK(strstr(b.message, "access denied (HTTP 403 ACCESS_DENIED 100: Not enough permissions") != NULL);
 	CHECK(strstr(b.message, "r_organization_social") != NULL);
 	CHECK(strstr(b.message, "remove linkedin from the configuration") != NULL);
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 
 	st = known_org_state();
 	s = li_new(NULL, st);
 	cJSON_Delete(st);
 	s->ops->begin(s);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp(401, "{\"message\":\"Empty oauth2_access_token\",\"serviceErrorCode\":401,\"status\":401}"),
+	CHECK_INT(srctest_step(s, resp(401, "{\"message\":\"Empty oauth2_access_token\",\"serviceErrorCode\":401,\"status\":401}"),
 	               &b, &req), SRC_ERR_AUTH);
-	CHECK(req_header(req, "Authorization") == NULL);
-	CHECK_STR(req_header(req, "LinkedIn-Version"), LINKEDIN_VERSION_DEFAULT);
+	CHECK(srctest_req_header(req, "Authorization") == NULL);
+	CHECK_STR(srctest_req_header(req, "LinkedIn-Version"), LINKEDIN_VERSION_DEFAULT);
 	net_request_free(req);
 	CHECK(strstr(b.message, "no usable token (" TOKEN_FILE ")") != NULL);
 	CHECK(strstr(b.message, "set linkedin_token = FILE") != NULL);
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 TEST(retired_version_426_names_the_version)
@@ -575,7 +494,7 @@ TEST(retired_version_426_names_the_version)
 	source_batch_t b;
 	source_batch_init(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(426, "linkedin-error-426-version.json"), &b, NULL), SRC_ERR_CONFIG);
+	CHECK_INT(srctest_step(s, resp_fixture(426, "linkedin-error-426-version.json"), &b, NULL), SRC_ERR_CONFIG);
 	CHECK(strstr(b.message, "LinkedIn no longer accepts LinkedIn-Version " LINKEDIN_VERSION_DEFAULT
 	                        " (HTTP 426 NONEXISTENT_VERSION: Requested version 202409 is not active)") != NULL);
 	CHECK(strstr(b.message, "set linkedin_version in [network]") != NULL);
@@ -590,8 +509,8 @@ TEST(retired_version_426_names_the_version)
 	CHECK(linkedin_set_version("202611"));
 	s->ops->begin(s);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp_fixture(426, "linkedin-error-426-version.json"), &b, &req), SRC_ERR_CONFIG);
-	CHECK_STR(req_header(req, "LinkedIn-Version"), "202611");
+	CHECK_INT(srctest_step(s, resp_fixture(426, "linkedin-error-426-version.json"), &b, &req), SRC_ERR_CONFIG);
+	CHECK_STR(srctest_req_header(req, "LinkedIn-Version"), "202611");
 	net_request_free(req);
 	CHECK(strstr(b.message, "LinkedIn-Version 202611 ") != NULL);
 	source_batch_clear(&b);
@@ -600,9 +519,9 @@ TEST(retired_version_426_names_the_version)
 	CHECK(req == NULL); /* the cycle ended */
 	s->ops->begin(s);
 	req = s->ops->next_request(s);
-	CHECK_STR(req_header(req, "LinkedIn-Version"), LINKEDIN_VERSION_DEFAULT);
+	CHECK_STR(srctest_req_header(req, "LinkedIn-Version"), LINKEDIN_VERSION_DEFAULT);
 	net_request_free(req);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 TEST(rate_limit_429_waits_for_the_daily_reset)
@@ -613,7 +532,7 @@ TEST(rate_limit_429_waits_for_the_daily_reset)
 	source_batch_t b;
 	source_batch_init(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp_fixture(429, "linkedin-error-429.json"), &b, NULL), SRC_ERR_RATE);
+	CHECK_INT(srctest_step(s, resp_fixture(429, "linkedin-error-429.json"), &b, NULL), SRC_ERR_RATE);
 	CHECK_INT(b.retry_at, NOW + 3600); /* 17:46 UTC: an hour comes before midnight */
 	CHECK(strstr(b.message, "TOO_MANY_REQUESTS 101: Resource level throttle") != NULL);
 	source_batch_clear(&b);
@@ -629,7 +548,7 @@ TEST(rate_limit_429_waits_for_the_daily_reset)
 	int64_t late = time_from_utc(2026, 10, 14, 23, 30, 0);
 	s->now = late;
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(429, "{}"), &b, NULL), SRC_ERR_RATE);
+	CHECK_INT(srctest_step(s, resp(429, "{}"), &b, NULL), SRC_ERR_RATE);
 	CHECK_INT(b.retry_at, time_from_utc(2026, 10, 15, 0, 0, 0));
 	source_batch_clear(&b);
 
@@ -637,11 +556,11 @@ TEST(rate_limit_429_waits_for_the_daily_reset)
 	s->now = late + 3600;
 	s->ops->begin(s);
 	net_response_t *r = resp(429, "{}");
-	resp_header(r, "Retry-After", "120");
-	CHECK_INT(step(s, r, &b, NULL), SRC_ERR_RATE);
+	srctest_resp_header(r, "Retry-After", "120");
+	CHECK_INT(srctest_step(s, r, &b, NULL), SRC_ERR_RATE);
 	CHECK_INT(b.retry_at, late + 3600 + 120);
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 TEST(server_and_transport_errors)
@@ -652,25 +571,25 @@ TEST(server_and_transport_errors)
 	source_batch_t b;
 	source_batch_init(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(502, "<html>Bad gateway</html>"), &b, NULL), SRC_ERR_NETWORK);
+	CHECK_INT(srctest_step(s, resp(502, "<html>Bad gateway</html>"), &b, NULL), SRC_ERR_NETWORK);
 	CHECK(strstr(b.message, "server error (HTTP 502)") != NULL);
 	source_batch_clear(&b);
 	s->ops->begin(s);
 	net_response_t *r = resp(0, "");
 	r->error = NET_ERR_CONNECT;
 	r->error_text = xstrdup("connection refused");
-	CHECK_INT(step(s, r, &b, NULL), SRC_ERR_NETWORK);
+	CHECK_INT(srctest_step(s, r, &b, NULL), SRC_ERR_NETWORK);
 	CHECK(strstr(b.message, "connection refused") != NULL);
 	source_batch_clear(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(404, "{\"status\":404,\"message\":\"Not found\"}"), &b, NULL), SRC_ERR_NOT_FOUND);
+	CHECK_INT(srctest_step(s, resp(404, "{\"status\":404,\"message\":\"Not found\"}"), &b, NULL), SRC_ERR_NOT_FOUND);
 	CHECK(strstr(b.message, "check linkedin = ") != NULL);
 	source_batch_clear(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(400, "{\"status\":400,\"message\":\"Invalid param\"}"), &b, NULL), SRC_ERR_DATA);
+	CHECK_INT(srctest_step(s, resp(400, "{\"status\":400,\"message\":\"Invalid param\"}"), &b, NULL), SRC_ERR_DATA);
 	CHECK(strstr(b.message, "unexpected answer (HTTP 400: Invalid param)") != NULL);
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 TEST(organisation_face_and_its_failures)
@@ -680,25 +599,25 @@ TEST(organisation_face_and_its_failures)
 	source_batch_t b;
 	source_batch_init(&b);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(403, "{\"status\":403,\"message\":\"Not enough permissions\"}"), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp(403, "{\"status\":403,\"message\":\"Not enough permissions\"}"), &b, NULL), SRC_CONTINUE);
 	CHECK(b.message == NULL);
 	const char *body = "{\"elements\":[{\"id\":\"urn:li:share:4\",\"commentary\":\"Wel\",\"visibility\":\"PUBLIC\","
 	                   "\"lifecycleState\":\"PUBLISHED\",\"createdAt\":1791966600000}]}";
-	CHECK_INT(step(s, resp(200, body), &b, NULL), SRC_DONE);
+	CHECK_INT(srctest_step(s, resp(200, body), &b, NULL), SRC_DONE);
 	CHECK_STR(b.posts.items[0]->author.name, ORG);
 	CHECK_STR(b.posts.items[0]->author.url, "https://www.linkedin.com/company/" ORG "/");
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 
 	/* an organisation named only in name.localized, with a logo LinkedIn resolves */
 	s = li_new(TOKEN, NULL);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(200, "{\"id\":90000001,\"name\":{\"localized\":{\"nl_NL\":\"Gemeente Lokaal\"}},"
+	CHECK_INT(srctest_step(s, resp(200, "{\"id\":90000001,\"name\":{\"localized\":{\"nl_NL\":\"Gemeente Lokaal\"}},"
 	                            "\"logoV2\":{\"original\":\"urn:li:digitalmediaAsset:LOGO9\"}}"), &b, NULL),
 	          SRC_CONTINUE);
-	CHECK_INT(step(s, resp(200, body), &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp(200, body), &b, NULL), SRC_CONTINUE);
 	net_request_t *req = NULL;
-	CHECK_INT(step(s, resp(200, "{\"results\":{\"urn:li:image:LOGO9\":{\"downloadUrl\":\"https://media.licdn.example.invalid/l.png\","
+	CHECK_INT(srctest_step(s, resp(200, "{\"results\":{\"urn:li:image:LOGO9\":{\"downloadUrl\":\"https://media.licdn.example.invalid/l.png\","
 	                            "\"downloadUrlExpiresAt\":1792571400000}}}"), &b, &req), SRC_DONE);
 	CHECK_STR(req->url, BASE "/rest/images?ids=List(urn%3Ali%3Aimage%3ALOGO9)");
 	net_request_free(req);
@@ -717,14 +636,14 @@ TEST(organisation_face_and_its_failures)
 	req = s->ops->next_request(s);
 	CHECK_STR(req->url, BASE "/rest/organizations/" ORG);
 	net_request_free(req);
-	li_free(s);
+	srctest_source_free(s);
 
 	/* an organisation that does not exist */
 	s = li_new(TOKEN, NULL);
 	s->ops->begin(s);
-	CHECK_INT(step(s, resp(404, "{\"status\":404,\"message\":\"Not found\"}"), &b, NULL), SRC_ERR_NOT_FOUND);
+	CHECK_INT(srctest_step(s, resp(404, "{\"status\":404,\"message\":\"Not found\"}"), &b, NULL), SRC_ERR_NOT_FOUND);
 	source_batch_clear(&b);
-	li_free(s);
+	srctest_source_free(s);
 
 	/* a malformed id never reaches the network */
 	source_spec_t *spec = xcalloc(1, sizeof *spec);
@@ -779,13 +698,13 @@ TEST(token_warning_lines)
 	             TOKEN_FILE " and reload balie");
 	free(w);
 	w = linkedin_token_warning("tok\nexpires=2026-11-25", TOKEN_FILE, noon);
-	CHECK(starts_with(w, "LinkedIn token in " TOKEN_FILE " expires in 1 day (2026-11-25): "));
+	CHECK(srctest_starts_with(w, "LinkedIn token in " TOKEN_FILE " expires in 1 day (2026-11-25): "));
 	free(w);
 	w = linkedin_token_warning("tok\nexpires=2026-11-24", NULL, noon);
-	CHECK(starts_with(w, "LinkedIn token in the linkedin_token file expires today (2026-11-24): "));
+	CHECK(srctest_starts_with(w, "LinkedIn token in the linkedin_token file expires today (2026-11-24): "));
 	free(w);
 	w = linkedin_token_warning("tok\nexpires=2026-11-20", TOKEN_FILE, noon);
-	CHECK(starts_with(w, "LinkedIn token in " TOKEN_FILE " expired on 2026-11-20 (4 days ago): "));
+	CHECK(srctest_starts_with(w, "LinkedIn token in " TOKEN_FILE " expired on 2026-11-20 (4 days ago): "));
 	free(w);
 	w = linkedin_token_warning("tok\nsecret-on-line-two", TOKEN_FILE, noon);
 	CHECK_STR(w, "LinkedIn token file " TOKEN_FILE ": the line after the token is not \"expires=YYYY-MM-DD\"; "
@@ -818,7 +737,7 @@ TEST(state_survives_garbage)
 	CHECK(strstr(text, TOKEN) == NULL);
 	free(text);
 	cJSON_Delete(saved);
-	li_free(s);
+	srctest_source_free(s);
 }
 
 int main(void)

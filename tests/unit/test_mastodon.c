@@ -9,16 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
 
-#include "../../src/base/fsio.h"
 #include "../../src/base/xmalloc.h"
 #include "../../src/net/net.h"
 #include "../../src/sources/mastodon.h"
 #include "test.h"
+#include "../support/srctest.h"
 
 #define SERVER "https://social.overheid.example"
 #define ACCOUNT_ID "110712345678901234"
@@ -26,17 +25,6 @@
 #define ELLIPSIS "\xE2\x80\xA6"
 
 /* ---- fixtures and specs --------------------------------------------------- */
-
-static char *fixture(const char *name, size_t *len)
-{
-	char path[512];
-	size_t n;
-	snprintf(path, sizeof path, "%s/%s", test_fixture_dir(), name);
-	char *s = fsio_read_file(path, 1 << 22, &n);
-	if (len)
-		*len = n;
-	return s;
-}
 
 static source_spec_t *spec_new(source_kind_t kind, const char *handle)
 {
@@ -68,12 +56,8 @@ static struct {
 
 static void reset(void)
 {
-	if (T.src) {
-		T.src->ops->destroy(T.src);
-		source_spec_free(T.src->spec);
-		free(T.src->token);
-		free(T.src);
-	}
+	if (T.src)
+		srctest_source_free(T.src);
 	source_spec_free(T.spec);
 	post_list_clear(&T.posts);
 	cJSON_Delete(T.json);
@@ -91,9 +75,7 @@ static void reset(void)
 static size_t parse_fixture(const char *name, size_t *n_invalid)
 {
 	size_t len;
-	char *json = fixture(name, &len), *err = NULL;
-	if (!json)
-		return (size_t)-1;
+	char *json = srctest_fixture(name, &len), *err = NULL;
 	bool ok = mastodon_parse_statuses(json, len, T.spec, &T.posts, n_invalid, &err);
 	free(json);
 	free(err);
@@ -251,8 +233,8 @@ static mastodon_result_t edge(int i, const char **why)
 {
 	if (!T.json) {
 		size_t len;
-		char *s = fixture("mastodon-edge-cases.json", &len);
-		T.json = s ? cJSON_ParseWithLength(s, len) : NULL;
+		char *s = srctest_fixture("mastodon-edge-cases.json", &len);
+		T.json = cJSON_ParseWithLength(s, len);
 		free(s);
 	}
 	post_free(T.post);
@@ -468,12 +450,7 @@ TEST(parse_statuses_rejects_what_is_not_a_list)
 
 static void src_start(source_spec_t *spec, const cJSON *state, const char *token)
 {
-	T.src = xcalloc(1, sizeof *T.src);
-	T.src->spec = spec;
-	T.src->ops = &mastodon_source_ops;
-	T.src->now = 1000000;
-	T.src->token = xstrdup(token);
-	T.src->ops->init(T.src, state);
+	T.src = srctest_source_new(&mastodon_source_ops, spec, token, state, 1000000);
 }
 
 static void begin(void)
@@ -492,34 +469,16 @@ static net_request_t *next(void)
 /* Value of header name in the request, or NULL. */
 static const char *req_header(const char *name)
 {
-	size_t n = strlen(name);
-	for (size_t i = 0; T.req && i < T.req->n_headers; i++)
-		if (strncasecmp(T.req->headers[i], name, n) == 0 && T.req->headers[i][n] == ':')
-			return T.req->headers[i] + n + 2;
-	return NULL;
+	return T.req ? srctest_req_header(T.req, name) : NULL;
 }
 
+/* A response to the last request, with a Content-Type unless ctype is NULL. */
 static net_response_t *resp(int status, const char *ctype, const char *body, size_t len)
 {
-	net_response_t *r = xcalloc(1, sizeof *r);
-	r->status = status;
-	r->url = xstrdup(T.req ? T.req->url : "");
-	r->body = xmalloc(len + 1);
-	memcpy(r->body, body, len);
-	r->body[len] = '\0';
-	r->body_len = len;
-	if (ctype) {
-		r->headers = xcalloc(1, sizeof *r->headers);
-		r->headers[0] = (net_header_t){ xstrdup("Content-Type"), xstrdup(ctype) };
-		r->n_headers = 1;
-	}
+	net_response_t *r = srctest_resp_len(T.req ? T.req->url : "", status, body, len);
+	if (ctype)
+		srctest_resp_header(r, "Content-Type", ctype);
 	return r;
-}
-
-static void add_header(net_response_t *r, const char *name, const char *value)
-{
-	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
-	r->headers[r->n_headers++] = (net_header_t){ xstrdup(name), xstrdup(value) };
 }
 
 static net_response_t *json_resp(int status, const char *body)
@@ -530,35 +489,17 @@ static net_response_t *json_resp(int status, const char *body)
 static net_response_t *fixture_resp(int status, const char *name)
 {
 	size_t len;
-	char *body = fixture(name, &len);
-	net_response_t *r = resp(status, "application/json; charset=utf-8", body ? body : "", body ? len : 0);
+	char *body = srctest_fixture(name, &len);
+	net_response_t *r = resp(status, "application/json; charset=utf-8", body, len);
 	free(body);
 	return r;
 }
 
-/* A recorded response: "HTTP/2 429" and the header lines that follow it in a
- * .headers.txt fixture (up to the first blank or '#' line), with body. */
+/* A recorded response: the status and headers of a .headers.txt fixture, with body. */
 static net_response_t *recorded_resp(const char *headers_file, const char *body)
 {
-	char *text = fixture(headers_file, NULL);
 	net_response_t *r = resp(0, NULL, body, strlen(body));
-	char *line = text;
-	while (line && *line) {
-		char *end = strchr(line, '\n');
-		if (end)
-			*end = '\0';
-		char *colon = strchr(line, ':');
-		if (!r->status) {
-			sscanf(line, "HTTP/%*s %d", &r->status);
-		} else {
-			if (!*line || *line == '#' || !colon)
-				break;
-			*colon = '\0';
-			add_header(r, line, colon + 2);
-		}
-		line = end ? end + 1 : NULL;
-	}
-	free(text);
+	r->status = srctest_resp_headers_fixture(r, headers_file);
 	return r;
 }
 
@@ -767,7 +708,7 @@ TEST(failed_cycle_commits_neither_newest_id_nor_etag)
 	src_known("114100000000000000");
 	CHECK(next());
 	net_response_t *r = page_resp(114100000000000002ULL, 2, 1741000000);
-	add_header(r, "ETag", "W/\"page1\"");
+	srctest_resp_header(r, "ETag", "W/\"page1\"");
 	CHECK_INT(answer(r), SRC_CONTINUE);
 	CHECK(next());
 	net_response_t *fail = resp(0, NULL, "", 0);
@@ -788,7 +729,7 @@ TEST(rate_limited_429_with_retry_after_seconds)
 	src_known("114100000000000000");
 	CHECK(next());
 	net_response_t *r = fixture_resp(429, "mastodon-error-429.json");
-	add_header(r, "Retry-After", "120");
+	srctest_resp_header(r, "Retry-After", "120");
 	CHECK_INT(answer(r), SRC_ERR_RATE);
 	CHECK_INT(T.batch.retry_at, 1000000 + 120);
 	CHECK_STR(T.batch.message, "rate limited by social.overheid.example (HTTP 429: \"Too many requests\")");
@@ -801,7 +742,7 @@ TEST(rate_limited_429_reset_relative_to_server_date)
 	CHECK(next());
 	net_response_t *r = recorded_resp("mastodon-429.headers.txt", "{\"error\":\"Too many requests\"}");
 	CHECK_INT(r->status, 429);
-	add_header(r, "Date", "Mon, 03 Mar 2025 08:10:00 GMT");
+	srctest_resp_header(r, "Date", "Mon, 03 Mar 2025 08:10:00 GMT");
 	/* our clock says 1970 (no RTC yet); the server's reset is 5 minutes after its Date */
 	CHECK_INT(answer(r), SRC_ERR_RATE);
 	CHECK_INT(T.batch.retry_at, 1000000 + 300);
@@ -813,15 +754,15 @@ TEST(rate_limited_429_retry_after_http_date_and_cap)
 	src_known("114100000000000000");
 	CHECK(next());
 	net_response_t *r = json_resp(429, "{}");
-	add_header(r, "Date", "Mon, 03 Mar 2025 08:10:00 GMT");
-	add_header(r, "Retry-After", "Mon, 03 Mar 2025 08:11:30 GMT");
+	srctest_resp_header(r, "Date", "Mon, 03 Mar 2025 08:10:00 GMT");
+	srctest_resp_header(r, "Retry-After", "Mon, 03 Mar 2025 08:11:30 GMT");
 	CHECK_INT(answer(r), SRC_ERR_RATE);
 	CHECK_INT(T.batch.retry_at, 1000000 + 90);
 	CHECK_STR(T.batch.message, "rate limited by social.overheid.example (HTTP 429)");
 	begin();
 	CHECK(next());
 	r = json_resp(429, "{}");
-	add_header(r, "Retry-After", "99999999");
+	srctest_resp_header(r, "Retry-After", "99999999");
 	CHECK_INT(answer(r), SRC_ERR_RATE);
 	CHECK_INT(T.batch.retry_at, 1000000 + 6 * 3600);
 	begin();
@@ -836,9 +777,9 @@ TEST(remaining_zero_on_200_stops_paging_and_sets_retry_at)
 	src_known("114100000000000000");
 	CHECK(next());
 	net_response_t *r = page_resp(114100000000000002ULL, 2, 1741000000);
-	add_header(r, "X-RateLimit-Remaining", "0");
-	add_header(r, "X-RateLimit-Reset", "2025-03-03T08:15:00.000000Z");
-	add_header(r, "Date", "Mon, 03 Mar 2025 08:14:00 GMT");
+	srctest_resp_header(r, "X-RateLimit-Remaining", "0");
+	srctest_resp_header(r, "X-RateLimit-Reset", "2025-03-03T08:15:00.000000Z");
+	srctest_resp_header(r, "Date", "Mon, 03 Mar 2025 08:14:00 GMT");
 	CHECK_INT(answer(r), SRC_DONE);
 	CHECK_INT(T.batch.posts.len, 2);
 	CHECK_INT(T.batch.retry_at, 1000000 + 60);
@@ -949,7 +890,7 @@ TEST(truncated_json_is_a_data_error)
 	src_known("114100000000000000");
 	CHECK(next());
 	size_t len;
-	char *body = fixture("mastodon-account-statuses.json", &len);
+	char *body = srctest_fixture("mastodon-account-statuses.json", &len);
 	CHECK(body);
 	net_response_t *r = resp(200, "application/json", body, len / 2);
 	free(body);
@@ -1010,7 +951,7 @@ TEST(state_saved_and_restored)
 	CHECK_INT(answer(fixture_resp(200, "mastodon-account-lookup.json")), SRC_CONTINUE);
 	next();
 	net_response_t *r = fixture_resp(200, "mastodon-account-statuses.json");
-	add_header(r, "etag", "W/\"newest\"");
+	srctest_resp_header(r, "etag", "W/\"newest\"");
 	CHECK_INT(answer(r), SRC_DONE);
 	T.json = T.src->ops->save_state(T.src);
 	CHECK(T.json);

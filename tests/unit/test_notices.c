@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "../support/scratch.h"
+#include "../support/srctest.h"
 
 #include "../../src/base/fsio.h"
 #include "../../src/base/xmalloc.h"
@@ -39,26 +41,11 @@ static size_t parse(const char *text, post_list_t *out, notices_errors_t *errs)
 	return n;
 }
 
-static char *tmpdir(void)
-{
-	char tmpl[] = "/tmp/balie-test-notices-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	return d ? xstrdup(d) : NULL;
-}
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);
-}
-
-static void rm_rf(const char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-	int rc = system(cmd);
-	(void)rc;
-	free(cmd);
 }
 
 /* ---- times --------------------------------------------------------------- */
@@ -287,7 +274,7 @@ TEST(binary_and_huge_input_is_refused_line_by_line)
 
 TEST(images_are_local_files_checked_for_existence)
 {
-	char *dir = tmpdir();
+	char *dir = scratch_dir("test-notices");
 	CHECK(dir);
 	char *img = xasprintf("%s/koningsdag.jpg", dir);
 	write_file(img, "\xFF\xD8\xFF\xE0 not really a jpeg");
@@ -315,7 +302,7 @@ TEST(images_are_local_files_checked_for_existence)
 	source_spec_free(spec);
 	free(img);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
@@ -323,19 +310,7 @@ TEST(images_are_local_files_checked_for_existence)
 
 static source_t *source_new(const char *path)
 {
-	source_t *s = xcalloc(1, sizeof *s);
-	s->spec = spec_new(path);
-	s->ops = &notices_source_ops;
-	s->now = NOW;
-	s->ops->init(s, NULL);
-	return s;
-}
-
-static void source_free(source_t *s)
-{
-	s->ops->destroy(s);
-	source_spec_free(s->spec);
-	free(s);
+	return srctest_source_new(&notices_source_ops, spec_new(path), NULL, NULL, NOW);
 }
 
 /* One cycle the way the poller runs a source without requests. */
@@ -353,7 +328,7 @@ static source_status_t cycle(source_t *s, source_batch_t *b)
 
 TEST(adapter_reads_the_file_and_rereads_it_when_it_changes)
 {
-	char *dir = tmpdir();
+	char *dir = scratch_dir("test-notices");
 	CHECK(dir);
 	char *path = xasprintf("%s/notices.txt", dir);
 	write_file(path, "[notice]\ntext = Eerste\n[notice]\ntext = Tweede\nfrom = kapot\n");
@@ -395,15 +370,15 @@ TEST(adapter_reads_the_file_and_rereads_it_when_it_changes)
 	CHECK_STR(b.message, want);
 	free(want);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 
 TEST(adapter_refuses_an_oversized_file)
 {
-	char *dir = tmpdir();
+	char *dir = scratch_dir("test-notices");
 	CHECK(dir);
 	char *path = xasprintf("%s/notices.txt", dir);
 	FILE *f = fopen(path, "w");
@@ -418,9 +393,9 @@ TEST(adapter_refuses_an_oversized_file)
 	CHECK_STR(b.message, want);
 	free(want);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 	free(path);
-	rm_rf(dir);
+	scratch_remove(dir);
 	free(dir);
 }
 

@@ -6,14 +6,13 @@
  * conditional GET cycle driven by hand-built responses.
  */
 #include <stdint.h>
-#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "test.h"
+#include "../support/srctest.h"
 
-#include "../../src/base/fsio.h"
 #include "../../src/base/xmalloc.h"
 #include "../../src/net/net.h"
 #include "../../src/sources/rss.h"
@@ -22,63 +21,18 @@
 #define NOW 1741000000 /* 2025-03-03 11:06:40 UTC */
 #define FEED_URL "http://127.0.0.1:9/nieuws/rss.xml"
 
-static char *fixture(const char *name, size_t *len)
-{
-	char *path = xasprintf("%s/%s", test_fixture_dir(), name);
-	size_t n;
-	char *text = fsio_read_file(path, 1 << 20, &n);
-	if (!text) {
-		fprintf(stderr, "cannot read fixture %s\n", path);
-		exit(2);
-	}
-	free(path);
-	if (len)
-		*len = n;
-	return text;
-}
-
 static bool parse_fixture(const char *name, rss_feed_t *f, char **err)
 {
 	size_t len;
-	char *xml = fixture(name, &len);
+	char *xml = srctest_fixture(name, &len);
 	bool ok = rss_parse(xml, len, FEED_URL, NULL, NOW, f, err);
 	free(xml);
 	return ok;
 }
 
-static const post_t *find(const post_list_t *l, const char *key)
-{
-	long i = post_list_find(l, key);
-	return i >= 0 ? l->items[i] : NULL;
-}
-
 static net_response_t *resp(int status, const char *body, size_t len)
 {
-	net_response_t *r = xcalloc(1, sizeof *r);
-	r->url = xstrdup(FEED_URL);
-	r->status = status;
-	r->body = xmalloc(len + 1);
-	memcpy(r->body, body, len);
-	r->body[len] = '\0';
-	r->body_len = len;
-	return r;
-}
-
-static void resp_header(net_response_t *r, const char *name, const char *value)
-{
-	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
-	r->headers[r->n_headers].name = xstrdup(name);
-	r->headers[r->n_headers].value = xstrdup(value);
-	r->n_headers++;
-}
-
-static const char *req_header(const net_request_t *r, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < r->n_headers; i++)
-		if (strncasecmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-			return r->headers[i] + n + 2;
-	return NULL;
+	return srctest_resp_len(FEED_URL, status, body, len);
 }
 
 static source_t *source_new(const char *url, const cJSON *state)
@@ -89,19 +43,7 @@ static source_t *source_new(const char *url, const cJSON *state)
 	spec->key = xstrdup("rss:nieuws");
 	spec->handle = xstrdup(url);
 	spec->interval_s = 300;
-	source_t *s = xcalloc(1, sizeof *s);
-	s->spec = spec;
-	s->ops = &rss_source_ops;
-	s->now = NOW;
-	s->ops->init(s, state);
-	return s;
-}
-
-static void source_free(source_t *s)
-{
-	s->ops->destroy(s);
-	source_spec_free(s->spec);
-	free(s);
+	return srctest_source_new(&rss_source_ops, spec, NULL, state, NOW);
 }
 
 /* ---- parsing ------------------------------------------------------------- */
@@ -121,7 +63,7 @@ TEST(rss_fixture_items_become_posts_with_the_feed_as_author)
 	CHECK_INT(f.posts.len, 3);
 	CHECK_INT(f.undated, 0);
 
-	const post_t *p = find(&f.posts, "rss:node-12345");
+	const post_t *p = srctest_find(&f.posts, "rss:node-12345");
 	CHECK(p);
 	CHECK_INT(p->network, NET_RSS);
 	CHECK_STR(p->url, "https://www.voorbeeldstad.example/nieuws/dorpsstraat-afgesloten-vanaf-3-maart");
@@ -138,7 +80,7 @@ TEST(rss_fixture_items_become_posts_with_the_feed_as_author)
 	CHECK_INT(p->media[0].height, 800);
 	CHECK_INT(p->visibility, VIS_PUBLIC);
 
-	p = find(&f.posts, "rss:https://www.voorbeeldstad.example/nieuws/inloopavond-stationskwartier");
+	p = srctest_find(&f.posts, "rss:https://www.voorbeeldstad.example/nieuws/inloopavond-stationskwartier");
 	CHECK(p);
 	CHECK_INT(p->created, 1740756600); /* GMT */
 	CHECK(strncmp(p->text, "Inloopavond nieuwbouw Stationskwartier & Spoorzone\n\nOp woensdag 12 maart", 70) == 0);
@@ -150,7 +92,7 @@ TEST(rss_fixture_items_become_posts_with_the_feed_as_author)
 	free(linked);
 	CHECK_INT(p->n_media, 0);
 
-	p = find(&f.posts, "rss:https://www.voorbeeldstad.example/nieuws/afval-koningsdag");
+	p = srctest_find(&f.posts, "rss:https://www.voorbeeldstad.example/nieuws/afval-koningsdag");
 	CHECK(p);
 	CHECK_STR(p->text, "Afvalinzameling op Koningsdag gewijzigd");
 	CHECK_INT(p->created, 1740646800);
@@ -168,7 +110,7 @@ TEST(atom_fixture_with_text_html_and_xhtml_content)
 	CHECK_STR(f.author.avatar_url, "https://www.voorbeeldstad.example/favicon.png");
 	CHECK_STR(f.lang, "nl");
 	CHECK_INT(f.posts.len, 2);
-	const post_t *p = find(&f.posts, "rss:tag:voorbeeldstad.example,2025:nieuws/12345");
+	const post_t *p = srctest_find(&f.posts, "rss:tag:voorbeeldstad.example,2025:nieuws/12345");
 	CHECK(p);
 	CHECK_STR(p->text, "Dorpsstraat afgesloten vanaf 3 maart\n\nVanaf maandag 3 maart is de Dorpsstraat "
 	                   "afgesloten voor autoverkeer.");
@@ -177,7 +119,7 @@ TEST(atom_fixture_with_text_html_and_xhtml_content)
 	CHECK_STR(p->url, "https://www.voorbeeldstad.example/nieuws/dorpsstraat-afgesloten-vanaf-3-maart");
 	CHECK_INT(p->n_media, 1);
 	CHECK_STR(p->media[0].url, "https://www.voorbeeldstad.example/sites/default/files/2025-03/dorpsstraat.jpg");
-	p = find(&f.posts, "rss:tag:voorbeeldstad.example,2025:nieuws/12340");
+	p = srctest_find(&f.posts, "rss:tag:voorbeeldstad.example,2025:nieuws/12340");
 	CHECK(p);
 	CHECK_STR(p->text, "Inloopavond Stationskwartier\n\nOp woensdag 12 maart bent u welkom in het stadhuis.");
 	CHECK_INT(p->created, 1740756600);
@@ -216,7 +158,7 @@ TEST(sloppy_feed_dates_links_images_and_ratings)
 	CHECK_INT(f.skipped, 1);  /* the empty item */
 	CHECK_INT(f.undated, 2);
 
-	const post_t *p = find(&f.posts, "rss:https://www.gemeente.example/nieuws/iso");
+	const post_t *p = srctest_find(&f.posts, "rss:https://www.gemeente.example/nieuws/iso");
 	CHECK(p);
 	CHECK_INT(p->created, 1740819600); /* ISO 8601 in pubDate is read too */
 	CHECK(strncmp(p->text, "ISO-datum in pubDate\n\nMet een", 29) == 0);
@@ -224,20 +166,20 @@ TEST(sloppy_feed_dates_links_images_and_ratings)
 	CHECK_STR(p->media[0].url, "https://www.gemeente.example/beelden/iso.png");
 	CHECK_STR(p->media[0].alt, "Plattegrond");
 
-	p = find(&f.posts, "rss:https://www.gemeente.example/nieuws/nl");
+	p = srctest_find(&f.posts, "rss:https://www.gemeente.example/nieuws/nl");
 	CHECK(p);
 	CHECK_INT(p->created, 0); /* "maandag 3 maart 2025": no date; the adapter dates it */
 
-	p = find(&f.posts, "rss:item-geen-datum");
+	p = srctest_find(&f.posts, "rss:item-geen-datum");
 	CHECK(p);
 	CHECK_STR(p->text, "Geen datum");
 	CHECK(!p->url);
 
-	p = find(&f.posts, "rss:https://www.gemeente.example/nieuws/toekomst");
+	p = srctest_find(&f.posts, "rss:https://www.gemeente.example/nieuws/toekomst");
 	CHECK(p);
 	CHECK_INT(p->created, NOW); /* a date in the future is shown as now */
 
-	p = find(&f.posts, "rss:https://www.gemeente.example/nieuws/beeld.html");
+	p = srctest_find(&f.posts, "rss:https://www.gemeente.example/nieuws/beeld.html");
 	CHECK(p);
 	CHECK(p->sensitive);
 	CHECK_INT(p->created, 1740830400);
@@ -398,15 +340,15 @@ TEST(conditional_get_sends_etag_and_last_modified)
 	net_request_t *req = s->ops->next_request(s);
 	CHECK(req);
 	CHECK_STR(req->url, FEED_URL);
-	CHECK(!req_header(req, "If-None-Match"));
-	CHECK(!req_header(req, "If-Modified-Since"));
+	CHECK(!srctest_req_header(req, "If-None-Match"));
+	CHECK(!srctest_req_header(req, "If-Modified-Since"));
 	net_request_free(req);
 	size_t len;
-	char *xml = fixture("sample-rss.xml", &len);
+	char *xml = srctest_fixture("sample-rss.xml", &len);
 	net_response_t *r = resp(200, xml, len);
 	free(xml);
-	resp_header(r, "ETag", "\"rss-v1\"");
-	resp_header(r, "Last-Modified", "Mon, 03 Mar 2025 08:15:00 GMT");
+	srctest_resp_header(r, "ETag", "\"rss-v1\"");
+	srctest_resp_header(r, "Last-Modified", "Mon, 03 Mar 2025 08:15:00 GMT");
 	CHECK_INT(s->ops->handle(s, r, &b), SRC_DONE);
 	net_response_free(r);
 	CHECK_INT(b.posts.len, 3);
@@ -418,20 +360,20 @@ TEST(conditional_get_sends_etag_and_last_modified)
 	source_batch_clear(&b);
 
 	cJSON *state = s->ops->save_state(s);
-	source_free(s);
+	srctest_source_free(s);
 	s = source_new(FEED_URL, state);
 	cJSON_Delete(state);
 	s->ops->begin(s);
 	req = s->ops->next_request(s);
 	CHECK(req);
-	CHECK_STR(req_header(req, "If-None-Match"), "\"rss-v1\"");
-	CHECK_STR(req_header(req, "If-Modified-Since"), "Mon, 03 Mar 2025 08:15:00 GMT");
+	CHECK_STR(srctest_req_header(req, "If-None-Match"), "\"rss-v1\"");
+	CHECK_STR(srctest_req_header(req, "If-Modified-Since"), "Mon, 03 Mar 2025 08:15:00 GMT");
 	net_request_free(req);
 	r = resp(304, "", 0);
 	CHECK_INT(s->ops->handle(s, r, &b), SRC_NOT_MODIFIED);
 	net_response_free(r);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(undated_items_keep_their_first_seen_time)
@@ -440,7 +382,7 @@ TEST(undated_items_keep_their_first_seen_time)
 	source_batch_t b;
 	source_batch_init(&b);
 	size_t len;
-	char *xml = fixture("rss-edge-cases.xml", &len);
+	char *xml = srctest_fixture("rss-edge-cases.xml", &len);
 	s->ops->begin(s);
 	net_request_free(s->ops->next_request(s));
 	net_response_t *r = resp(200, xml, len);
@@ -454,7 +396,7 @@ TEST(undated_items_keep_their_first_seen_time)
 
 	/* an hour later, after a restart, the item still has its first time */
 	cJSON *state = s->ops->save_state(s);
-	source_free(s);
+	srctest_source_free(s);
 	s = source_new("https://www.gemeente.example/rss", state);
 	cJSON_Delete(state);
 	s->now = NOW + 3600;
@@ -468,7 +410,7 @@ TEST(undated_items_keep_their_first_seen_time)
 	CHECK_INT(b.posts.items[i]->created, NOW);
 	free(xml);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(http_failures_map_to_statuses_with_messages)
@@ -497,7 +439,7 @@ TEST(http_failures_map_to_statuses_with_messages)
 		net_response_t *r = resp(cases[i].status, cases[i].body, strlen(cases[i].body));
 		r->error = cases[i].error;
 		if (cases[i].status == 429)
-			resp_header(r, "Retry-After", "120");
+			srctest_resp_header(r, "Retry-After", "120");
 		source_status_t st = s->ops->handle(s, r, &b);
 		net_response_free(r);
 		bool ok = st == cases[i].want && b.message &&
@@ -507,7 +449,7 @@ TEST(http_failures_map_to_statuses_with_messages)
 		if (cases[i].status == 429)
 			EXPECT(b.retry_at == NOW + 120);
 		source_batch_clear(&b);
-		source_free(s);
+		srctest_source_free(s);
 	}
 }
 
@@ -525,7 +467,7 @@ TEST(feed_url_secrets_are_redacted_in_messages)
 	net_response_free(r);
 	CHECK(b.message && !strstr(b.message, "s3cr3t"));
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 int main(void)

@@ -5,12 +5,12 @@
  * usage cap, partial errors) driven by hand-built responses.
  */
 #include <stdint.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "test.h"
+#include "../support/srctest.h"
 
 #include "../../src/base/fsio.h"
 #include "../../src/base/log.h"
@@ -23,52 +23,14 @@
 #define API "http://127.0.0.1:9"
 #define TOKEN "AAAAAAAAAAAAAAAAAAAAAsecretbearer"
 
-static char *fixture(const char *name)
-{
-	char *path = xasprintf("%s/%s", test_fixture_dir(), name);
-	size_t len;
-	char *text = fsio_read_file(path, 1 << 20, &len);
-	if (!text) {
-		fprintf(stderr, "cannot read fixture %s\n", path);
-		exit(2);
-	}
-	free(path);
-	return text;
-}
-
 static net_response_t *resp(int status, const char *body)
 {
-	net_response_t *r = xcalloc(1, sizeof *r);
-	r->url = xstrdup(API "/2/x");
-	r->status = status;
-	r->body = xstrdup(body ? body : "");
-	r->body_len = strlen(r->body);
-	return r;
+	return srctest_resp(API "/2/x", status, body);
 }
 
 static net_response_t *resp_fixture(int status, const char *name)
 {
-	char *body = fixture(name);
-	net_response_t *r = resp(status, body);
-	free(body);
-	return r;
-}
-
-static void resp_header(net_response_t *r, const char *name, const char *value)
-{
-	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
-	r->headers[r->n_headers].name = xstrdup(name);
-	r->headers[r->n_headers].value = xstrdup(value);
-	r->n_headers++;
-}
-
-static const char *req_header(const net_request_t *r, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < r->n_headers; i++)
-		if (strncasecmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-			return r->headers[i] + n + 2;
-	return NULL;
+	return srctest_resp_fixture(API "/2/x", status, name);
 }
 
 static source_spec_t *spec_new(const char *user)
@@ -88,46 +50,14 @@ static source_spec_t *spec_new(const char *user)
 
 static source_t *source_new(source_spec_t *spec, const char *token, const cJSON *state)
 {
-	source_t *s = xcalloc(1, sizeof *s);
-	s->spec = spec;
-	s->ops = &x_source_ops;
-	s->now = NOW;
-	s->token = xstrdup(token);
-	s->ops->init(s, state);
-	return s;
-}
-
-static void source_free(source_t *s)
-{
-	s->ops->destroy(s);
-	source_spec_free(s->spec);
-	free(s->token);
-	free(s);
-}
-
-static source_status_t answer(source_t *s, net_response_t *r, source_batch_t *b)
-{
-	source_status_t st = s->ops->handle(s, r, b);
-	net_response_free(r);
-	return st;
-}
-
-static char *slice(const post_t *p, size_t i)
-{
-	return xstrndup(p->text + p->spans[i].start, p->spans[i].end - p->spans[i].start);
-}
-
-static const post_t *find(const post_list_t *l, const char *key)
-{
-	long i = post_list_find(l, key);
-	return i >= 0 ? l->items[i] : NULL;
+	return srctest_source_new(&x_source_ops, spec, token, state, NOW);
 }
 
 /* ---- parsing ------------------------------------------------------------- */
 
 TEST(timeline_fixture_expands_links_and_drops_media_link)
 {
-	char *body = fixture("x-users-tweets.json");
+	char *body = srctest_fixture("x-users-tweets.json", NULL);
 	source_spec_t *spec = spec_new("gem_voorbeeldstad");
 	post_list_t l;
 	post_list_init(&l);
@@ -139,7 +69,7 @@ TEST(timeline_fixture_expands_links_and_drops_media_link)
 	CHECK_STR(st.newest_id, "1896459812345678901");
 	CHECK_INT(st.errors, 0);
 	CHECK_INT(st.bad_entities, 0);
-	const post_t *p = find(&l, "x:1896459812345678901");
+	const post_t *p = srctest_find(&l, "x:1896459812345678901");
 	CHECK(p);
 	CHECK_STR(p->text, "Vanaf maandag 3 maart is de Dorpsstraat afgesloten voor autoverkeer. Omleiding via de "
 	                   "Kerklaan. Meer info: voorbeeldstad.nl/werkzaamheden/… #Voorbeeldstad");
@@ -173,14 +103,14 @@ TEST(timeline_fixture_expands_links_and_drops_media_link)
 
 TEST(retweet_shows_the_original_with_booster)
 {
-	char *body = fixture("x-users-tweets.json");
+	char *body = srctest_fixture("x-users-tweets.json", NULL);
 	post_list_t l;
 	post_list_init(&l);
 	x_stats_t st;
 	char *err = NULL;
 	CHECK(x_parse_tweets(body, strlen(body), NULL, NULL, &l, &st, &err));
 	free(body);
-	const post_t *p = find(&l, "x:1896100000000000002");
+	const post_t *p = srctest_find(&l, "x:1896100000000000002");
 	CHECK(p);
 	CHECK_STR(p->author.name, "Veiligheidsregio Voorbeeld");
 	CHECK(p->booster);
@@ -192,7 +122,7 @@ TEST(retweet_shows_the_original_with_booster)
 	post_list_clear(&l);
 
 	/* with boosts off the repost is skipped */
-	body = fixture("x-users-tweets.json");
+	body = srctest_fixture("x-users-tweets.json", NULL);
 	source_spec_t *spec = spec_new("gem_voorbeeldstad");
 	spec->include_boosts = false;
 	CHECK(x_parse_tweets(body, strlen(body), spec, NULL, &l, &st, &err));
@@ -224,7 +154,7 @@ TEST(entity_offsets_count_code_points_not_bytes)
 	const post_t *p = l.items[0];
 	CHECK_STR(p->text, "🚧 Café & terras @jan_v #één café.nl/x");
 	CHECK_INT(p->n_spans, 3);
-	char *a = slice(p, 0), *b = slice(p, 1), *c = slice(p, 2);
+	char *a = srctest_span_text(p, 0), *b = srctest_span_text(p, 1), *c = srctest_span_text(p, 2);
 	EXPECT(strcmp(a, "@jan_v") == 0);
 	EXPECT(strcmp(b, "#één") == 0);
 	EXPECT(strcmp(c, "café.nl/x") == 0);
@@ -294,27 +224,27 @@ TEST(long_posts_quotes_video_and_replies)
 	CHECK(x_parse_tweets(json, strlen(json), spec, NULL, &l, &st, &err));
 	CHECK_INT(l.len, 5);
 	CHECK_INT(st.skipped, 2);
-	const post_t *p = find(&l, "x:10");
+	const post_t *p = srctest_find(&l, "x:10");
 	CHECK(p);
 	CHECK_STR(p->text, "Begin van een lang bericht over #afval dat verder gaat.");
 	CHECK_INT(p->n_spans, 1);
 	CHECK(p->sensitive);
 	CHECK(p->lang == NULL); /* "und" */
-	p = find(&l, "x:11");
+	p = srctest_find(&l, "x:11");
 	CHECK(p);
 	CHECK_STR(p->text, "Lees dit");
 	CHECK(p->card);
 	CHECK_STR(p->card->title, "VR: Brand & rook");
 	CHECK_STR(p->card->url, "https://x.com/vr/status/50");
-	p = find(&l, "x:12");
+	p = srctest_find(&l, "x:12");
 	CHECK(p);
 	CHECK_INT(p->n_media, 2);
 	CHECK_INT(p->media[0].kind, MEDIA_VIDEO);
 	CHECK_STR(p->media[0].url, "https://pbs/v.jpg");
 	CHECK_INT(p->media[1].kind, MEDIA_GIFV);
-	p = find(&l, "x:13");
+	p = srctest_find(&l, "x:13");
 	CHECK(p && p->reply);   /* to someone else */
-	p = find(&l, "x:14");
+	p = srctest_find(&l, "x:14");
 	CHECK(p && !p->reply);  /* a thread of one's own */
 	x_stats_clear(&st);
 	post_list_clear(&l);
@@ -322,7 +252,7 @@ TEST(long_posts_quotes_video_and_replies)
 	spec->include_replies = false;
 	CHECK(x_parse_tweets(json, strlen(json), spec, NULL, &l, &st, &err));
 	CHECK_INT(l.len, 4);
-	CHECK(!find(&l, "x:13"));
+	CHECK(!srctest_find(&l, "x:13"));
 	x_stats_clear(&st);
 	post_list_clear(&l);
 	source_spec_free(spec);
@@ -330,7 +260,7 @@ TEST(long_posts_quotes_video_and_replies)
 
 TEST(partial_error_and_user_lookup_shapes)
 {
-	char *body = fixture("x-partial-error-200.json");
+	char *body = srctest_fixture("x-partial-error-200.json", NULL);
 	post_list_t l;
 	post_list_init(&l);
 	x_stats_t st;
@@ -346,7 +276,7 @@ TEST(partial_error_and_user_lookup_shapes)
 	CHECK_STR(err, "not found: Not Found Error: Could not find user with id: [9999999999].");
 	free(err);
 	free(body);
-	body = fixture("x-users-by-username.json");
+	body = srctest_fixture("x-users-by-username.json", NULL);
 	err = NULL;
 	id = x_parse_user(body, strlen(body), &err);
 	CHECK_STR(id, "1111111111");
@@ -364,7 +294,7 @@ TEST(usage_cap_is_recognised_in_both_forms)
 	const char *cap429 = "{\"title\":\"UsageCapExceeded\",\"detail\":\"Usage cap exceeded: Monthly product cap\","
 	                     "\"type\":\"https://api.twitter.com/2/problems/usage-capped\",\"period\":\"Monthly\"}";
 	const char *enrol = "{\"client_id\":\"1\",\"reason\":\"client-not-enrolled\",\"title\":\"Client Forbidden\"}";
-	char *limit = fixture("x-error-429-ratelimit.json");
+	char *limit = srctest_fixture("x-error-429-ratelimit.json", NULL);
 	CHECK(x_usage_capped(429, cap429, strlen(cap429)));
 	CHECK(x_usage_capped(403, enrol, strlen(enrol)));
 	CHECK(!x_usage_capped(429, limit, strlen(limit)));
@@ -383,9 +313,9 @@ TEST(cycle_resolves_user_once_then_polls_with_since_id)
 	net_request_t *req = s->ops->next_request(s);
 	CHECK(req);
 	CHECK_STR(req->url, API "/2/users/by/username/gem_voorbeeldstad?user.fields=profile_image_url,name,username");
-	CHECK_STR(req_header(req, "Authorization"), "Bearer " TOKEN);
+	CHECK_STR(srctest_req_header(req, "Authorization"), "Bearer " TOKEN);
 	net_request_free(req);
-	CHECK_INT(answer(s, resp_fixture(200, "x-users-by-username.json"), &b), SRC_CONTINUE);
+	CHECK_INT(srctest_answer(s, resp_fixture(200, "x-users-by-username.json"), &b), SRC_CONTINUE);
 	req = s->ops->next_request(s);
 	CHECK(req);
 	CHECK_STR(req->url, API "/2/users/1111111111/tweets?max_results=10&exclude=replies"
@@ -395,8 +325,8 @@ TEST(cycle_resolves_user_once_then_polls_with_since_id)
 	                    "&media.fields=url,preview_image_url,alt_text,width,height,type");
 	net_request_free(req);
 	net_response_t *r = resp_fixture(200, "x-users-tweets.json");
-	resp_header(r, "x-rate-limit-remaining", "9998");
-	CHECK_INT(answer(s, r, &b), SRC_DONE);
+	srctest_resp_header(r, "x-rate-limit-remaining", "9998");
+	CHECK_INT(srctest_answer(s, r, &b), SRC_DONE);
 	CHECK_INT(b.posts.len, 2);
 	CHECK(!b.authoritative);
 	CHECK_STR(b.message, "2 new posts");
@@ -405,7 +335,7 @@ TEST(cycle_resolves_user_once_then_polls_with_since_id)
 
 	/* a restart: no lookup (billed), since_id from the newest post */
 	cJSON *state = s->ops->save_state(s);
-	source_free(s);
+	srctest_source_free(s);
 	s = source_new(spec_new("gem_voorbeeldstad"), TOKEN, state);
 	cJSON_Delete(state);
 	s->ops->begin(s);
@@ -413,9 +343,9 @@ TEST(cycle_resolves_user_once_then_polls_with_since_id)
 	CHECK(req);
 	CHECK(strstr(req->url, "/2/users/1111111111/tweets?max_results=100&since_id=1896459812345678901&exclude=replies"));
 	net_request_free(req);
-	CHECK_INT(answer(s, resp(200, "{\"meta\":{\"result_count\":0}}"), &b), SRC_NOT_MODIFIED);
+	CHECK_INT(srctest_answer(s, resp(200, "{\"meta\":{\"result_count\":0}}"), &b), SRC_NOT_MODIFIED);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 
 	/* configured for another account now: look it up again */
 	state = NULL;
@@ -423,9 +353,9 @@ TEST(cycle_resolves_user_once_then_polls_with_since_id)
 		source_t *t = source_new(spec_new("gem_voorbeeldstad"), TOKEN, NULL);
 		t->ops->begin(t);
 		net_request_free(t->ops->next_request(t));
-		CHECK_INT(answer(t, resp_fixture(200, "x-users-by-username.json"), &b), SRC_CONTINUE);
+		CHECK_INT(srctest_answer(t, resp_fixture(200, "x-users-by-username.json"), &b), SRC_CONTINUE);
 		state = t->ops->save_state(t);
-		source_free(t);
+		srctest_source_free(t);
 	}
 	s = source_new(spec_new("andere_gemeente"), TOKEN, state);
 	cJSON_Delete(state);
@@ -434,7 +364,7 @@ TEST(cycle_resolves_user_once_then_polls_with_since_id)
 	CHECK(req && strstr(req->url, "/2/users/by/username/andere_gemeente"));
 	net_request_free(req);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(exclusions_follow_the_spec)
@@ -461,7 +391,7 @@ TEST(exclusions_follow_the_spec)
 		if (cases[i].want ? !strstr(req->url, cases[i].want) : strstr(req->url, "exclude=") != NULL)
 			TEST_FAIL_("case %zu: %s", i, req->url);
 		net_request_free(req);
-		source_free(s);
+		srctest_source_free(s);
 	}
 }
 
@@ -475,8 +405,8 @@ TEST(rate_limit_waits_for_reset_and_sends_nothing_before)
 	s->ops->begin(s);
 	net_request_free(s->ops->next_request(s));
 	net_response_t *r = resp_fixture(429, "x-error-429-ratelimit.json");
-	resp_header(r, "x-rate-limit-reset", "1741000900");
-	CHECK_INT(answer(s, r, &b), SRC_ERR_RATE);
+	srctest_resp_header(r, "x-rate-limit-reset", "1741000900");
+	CHECK_INT(srctest_answer(s, r, &b), SRC_ERR_RATE);
 	CHECK_INT(b.retry_at, 1741000900);
 	CHECK_STR(b.message, "X API rate limit reached; next try in 900 s");
 	source_batch_clear(&b);
@@ -491,7 +421,7 @@ TEST(rate_limit_waits_for_reset_and_sends_nothing_before)
 	net_request_t *req = s->ops->next_request(s);
 	CHECK(req && strstr(req->url, "since_id=5"));
 	net_request_free(req);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(usage_cap_stops_polling_until_reset_and_logs_once)
@@ -511,8 +441,8 @@ TEST(usage_cap_stops_polling_until_reset_and_logs_once)
 		s->ops->begin(s);
 		net_request_free(s->ops->next_request(s));
 		net_response_t *r = resp(429, cap);
-		resp_header(r, "x-rate-limit-reset", "1741086400");
-		CHECK_INT(answer(s, r, &b), SRC_ERR_RATE);
+		srctest_resp_header(r, "x-rate-limit-reset", "1741086400");
+		CHECK_INT(srctest_answer(s, r, &b), SRC_ERR_RATE);
 		CHECK_INT(b.retry_at, 1741086400);
 		CHECK_STR(b.message, "X API usage cap reached (UsageCapExceeded: Usage cap exceeded: Monthly product "
 		                     "cap); not polling @gem for 24 hours");
@@ -524,7 +454,7 @@ TEST(usage_cap_stops_polling_until_reset_and_logs_once)
 		source_batch_clear(&b);
 		s->now = NOW; /* as if the same answer came again */
 		cJSON *st = s->ops->save_state(s);
-		source_free(s);
+		srctest_source_free(s);
 		cJSON_DeleteItemFromObject(st, "blocked_until");
 		s = source_new(spec_new("gem"), TOKEN, st);
 		cJSON_Delete(st);
@@ -532,12 +462,12 @@ TEST(usage_cap_stops_polling_until_reset_and_logs_once)
 	/* 403 client-not-enrolled without a reset header: a day */
 	s->ops->begin(s);
 	net_request_free(s->ops->next_request(s));
-	CHECK_INT(answer(s, resp(403, "{\"reason\":\"client-not-enrolled\",\"title\":\"Client Forbidden\","
+	CHECK_INT(srctest_answer(s, resp(403, "{\"reason\":\"client-not-enrolled\",\"title\":\"Client Forbidden\","
 	                              "\"detail\":\"This request must be made using an approved developer account\"}"), &b),
 	          SRC_ERR_RATE);
 	CHECK_INT(b.retry_at, NOW + 86400);
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 	log_set_fd(-1);
 	size_t len;
 	char *logged = fsio_read_file(path, 1 << 16, &len);
@@ -578,11 +508,11 @@ TEST(errors_map_to_statuses_with_messages)
 		net_request_free(s->ops->next_request(s));
 		net_response_t *r = cases[i].fixture ? resp_fixture(cases[i].status, cases[i].fixture)
 		                                     : resp(cases[i].status, cases[i].body);
-		source_status_t st = answer(s, r, &b);
+		source_status_t st = srctest_answer(s, r, &b);
 		if (st != cases[i].want || !b.message || strcmp(b.message, cases[i].msg) != 0)
 			TEST_FAIL_("case %zu: %s \"%s\"", i, source_status_name(st), b.message ? b.message : "(null)");
 		source_batch_clear(&b);
-		source_free(s);
+		srctest_source_free(s);
 	}
 }
 
@@ -595,7 +525,7 @@ TEST(deleted_user_is_not_found_and_looked_up_again)
 	source_batch_init(&b);
 	s->ops->begin(s);
 	net_request_free(s->ops->next_request(s));
-	CHECK_INT(answer(s, resp_fixture(200, "x-partial-error-200.json"), &b), SRC_ERR_NOT_FOUND);
+	CHECK_INT(srctest_answer(s, resp_fixture(200, "x-partial-error-200.json"), &b), SRC_ERR_NOT_FOUND);
 	CHECK_STR(b.message, "X account @gem: Not Found Error: Could not find user with id: [9999999999].");
 	source_batch_clear(&b);
 	s->ops->begin(s);
@@ -603,10 +533,10 @@ TEST(deleted_user_is_not_found_and_looked_up_again)
 	CHECK(req && strstr(req->url, "/2/users/by/username/gem"));
 	net_request_free(req);
 	/* the user name itself is gone */
-	CHECK_INT(answer(s, resp_fixture(200, "x-partial-error-200.json"), &b), SRC_ERR_NOT_FOUND);
+	CHECK_INT(srctest_answer(s, resp_fixture(200, "x-partial-error-200.json"), &b), SRC_ERR_NOT_FOUND);
 	CHECK(b.message && strstr(b.message, "X account @gem: not found"));
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(partial_errors_next_to_data_keep_the_data)
@@ -624,12 +554,12 @@ TEST(partial_errors_next_to_data_keep_the_data)
 		"\"errors\":[{\"value\":\"21\",\"detail\":\"Could not find tweet with referenced_tweets.id: [21].\","
 		"\"title\":\"Not Found Error\",\"resource_type\":\"tweet\",\"parameter\":\"referenced_tweets.id\","
 		"\"resource_id\":\"21\",\"type\":\"https://api.twitter.com/2/problems/resource-not-found\"}]}";
-	CHECK_INT(answer(s, resp(200, body), &b), SRC_DONE);
+	CHECK_INT(srctest_answer(s, resp(200, body), &b), SRC_DONE);
 	CHECK_INT(b.posts.len, 1);
 	CHECK_STR(b.message, "1 new posts; X reported 1 problem (first: Not Found Error: Could not find tweet "
 	                     "with referenced_tweets.id: [21].)");
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 TEST(missing_token_is_a_configuration_error)
@@ -643,7 +573,7 @@ TEST(missing_token_is_a_configuration_error)
 	CHECK_STR(b.message, "X account @gem needs a bearer token: set x_token = FILE (mode 600) with the token "
 	                     "of your X developer app");
 	source_batch_clear(&b);
-	source_free(s);
+	srctest_source_free(s);
 }
 
 int main(void)
