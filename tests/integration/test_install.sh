@@ -13,7 +13,8 @@
 #
 # debootstrap takes one to two minutes; the root is cached as a tarball, and
 # the packages the first run downloads are kept beside it, in
-# $BALIE_TEST_CACHE (default $BUILD/debootstrap), so later runs take well
+# $BALIE_TEST_CACHE (default /var/tmp/balie-test/debootstrap, outside the
+# checkout so fresh clones on one machine share it), so later runs take well
 # under a minute.  Needs root, the debootstrap package and Debian's mirror
 # (DEBIAN_MIRROR, default deb.debian.org).  BALIE_SKIP_DEBOOTSTRAP=1 skips it.
 set -u
@@ -48,7 +49,7 @@ R=$T/root
 # ---- the bookworm root, cached ------------------------------------------------
 
 key=$(printf '%s %s' "$INCLUDE" "$MIRROR" | cksum | cut -d' ' -f1)
-cache_dir=${BALIE_TEST_CACHE:-$BUILD/debootstrap}
+cache_dir=${BALIE_TEST_CACHE:-/var/tmp/balie-test/debootstrap}
 cache=$cache_dir/bookworm-minbase-$key.tar
 debs=$cache_dir/debs-$key
 mkdir -p "$R"
