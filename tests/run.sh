@@ -73,7 +73,11 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 	seeds=tests/fuzz/seeds/${n#fuzz_}
 	work="$BUILD/fuzz/check-corpus/$n"   # new units go here, never into the seeds
 	rm -rf "$work"; mkdir -p "$work"
-	run_one "fuzz/$n" sh -c "'$f' -runs=${FUZZ_CHECK_RUNS:-3000} -max_total_time=60 '$work' '$seeds' && echo 'PASS: $n: seeds and ${FUZZ_CHECK_RUNS:-3000} mutations without a crash'"
+	art="$BUILD/fuzz/artifacts/$n/"       # crash files here, never in the checkout
+	mkdir -p "$art"
+	dict=""
+	[ -f "tests/fuzz/${n#fuzz_}.dict" ] && dict="-dict=tests/fuzz/${n#fuzz_}.dict"
+	run_one "fuzz/$n" sh -c "'$f' -runs=${FUZZ_CHECK_RUNS:-3000} -max_total_time=60 -timeout=10 $dict -artifact_prefix='$art' '$work' '$seeds' && echo 'PASS: $n: seeds and ${FUZZ_CHECK_RUNS:-3000} mutations without a crash'"
 done
 
 [ -n "$failures" ] && echo "failing:$failures"

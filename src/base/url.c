@@ -136,13 +136,29 @@ static bool secret_param(const char *name, size_t len)
 	return false;
 }
 
-char *url_redact(const char *url)
+/* "scheme://user:pass@host/..." -> "scheme://REDACTED@host/...".  Caller frees. */
+static char *redact_userinfo(const char *url)
 {
-	if (!url)
+	const char *h = strstr(url, "://");
+	if (!h)
+		return xstrdup(url);
+	h += 3;
+	size_t auth = strcspn(h, "/?#");
+	const char *at = memchr(h, '@', auth);
+	if (!at)
+		return xstrdup(url);
+	return xasprintf("%.*sREDACTED%s", (int)(h - url), url, at);
+}
+
+char *url_redact(const char *in)
+{
+	if (!in)
 		return xstrdup("(null)");
+	char *copy = redact_userinfo(in);
+	const char *url = copy;
 	const char *q = strchr(url, '?');
 	if (!q)
-		return xstrdup(url);
+		return copy;
 	size_t cap = strlen(url) + 64, len = 0;
 	char *out = xmalloc(cap);
 	len = (size_t)(q + 1 - url);
@@ -169,5 +185,6 @@ char *url_redact(const char *url)
 	}
 	XGROW(out, cap, len + 1);
 	out[len] = '\0';
+	free(copy);
 	return out;
 }

@@ -28,7 +28,8 @@ char *url_base(const char *server);
 char *url_encode(const char *s);
 
 /* Copy of url with the values of query parameters that may hold secrets
- * (access_token, token, key, secret, password, ...) replaced by "REDACTED".
+ * (access_token, token, key, secret, password, ...) and any user:password@
+ * before the host replaced by "REDACTED".
  * Use it for every URL that reaches a log.  Caller frees. */
 char *url_redact(const char *url);
 

@@ -382,6 +382,26 @@ static int int_cmp(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
+/* A candidate time that does not exist (the hour skipped when the clocks go
+ * forward) is moved by mktime() past the jump, so the change really happens
+ * at the jump itself: find the first second in (now, t] where the state
+ * differs.  The jump is at most a few hours before t. */
+static time_t first_change(const schedule_t *s, bool state, time_t now, time_t t)
+{
+	time_t lo = t - 4 * 3600 > now ? t - 4 * 3600 : now; /* state holds at lo */
+	if (schedule_is_open(s, lo) != state)
+		return t;
+	time_t hi = t;
+	while (hi - lo > 1) {
+		time_t mid = lo + (hi - lo) / 2;
+		if (schedule_is_open(s, mid) != state)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
 time_t schedule_next_change(const schedule_t *s, time_t now)
 {
 	if (!schedule_is_configured(s))
@@ -425,8 +445,10 @@ time_t schedule_next_change(const schedule_t *s, time_t now)
 			time_t t = mktime(&at);
 			if (t == (time_t)-1 || t <= now)
 				continue;
-			if (schedule_is_open(s, t) != state)
-				return t;
+			if (schedule_is_open(s, t) != state) {
+				bool skipped = at.tm_hour != cand[i] / 60 || at.tm_min != cand[i] % 60;
+				return skipped ? first_change(s, state, now, t) : t;
+			}
 		}
 	}
 	return (time_t)-1;

@@ -293,10 +293,25 @@ TEST(copy_is_independent)
 	schedule_free(s);
 }
 
+/* Found by fuzz_platform: on the night the clocks go forward, 02:30 does
+ * not exist; a range ending then closes at the jump (03:00 CEST), not at
+ * mktime()'s 03:30. */
+TEST(range_ending_in_the_skipped_hour_closes_at_the_jump)
+{
+	schedule_t *s = schedule_new();
+	char *err = NULL;
+	CHECK(schedule_set(s, "sunday", "00:00-02:30", &err));
+	time_t before = 1774745400; /* 2026-03-29 01:50 CET */
+	EXPECT(schedule_is_open(s, before));
+	CHECK_INT(schedule_next_change(s, before), 1774746000); /* 03:00 CEST */
+	schedule_free(s);
+}
+
 int main(void)
 {
 	setenv("TZ", "Europe/Amsterdam", 1);
 	tzset();
+	RUN(range_ending_in_the_skipped_hour_closes_at_the_jump);
 	RUN(default_is_always_open);
 	RUN(weekday_range_edges);
 	RUN(later_keys_override_earlier_ones);
