@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -511,6 +512,10 @@ void config_free(config_t *c)
 	free(d->organisation);
 	free(d->logo);
 	free(d->theme);
+	free(d->background);
+	free(d->panel);
+	free(d->text_color);
+	free(d->accent);
 	free(d->font);
 	free(d->quit_keys);
 	free(c->cache.dir);
@@ -793,6 +798,19 @@ static bool h_url(parser_t *p, const key_def_t *k, const char *v, void *base)
 	free(*dst);
 	*dst = b;
 	return true;
+}
+
+/* A colour "#rrggbb" (the organisation's house style over the theme). */
+static bool h_colour(parser_t *p, const key_def_t *k, const char *v, void *base)
+{
+	char vb[SHOWN_MAX + 8];
+	bool ok = strlen(v) == 7 && v[0] == '#';
+	for (size_t i = 1; ok && i < 7; i++)
+		ok = isxdigit((unsigned char)v[i]) != 0;
+	if (!ok)
+		return fail(p, p->line, k->name, "must be a colour #rrggbb such as #1d3557 (got '%s')",
+		            shown(vb, sizeof vb, v));
+	return h_string(p, k, v, base);
 }
 
 /* API versions: Facebook Graph "vN.N", LinkedIn "YYYYMM" or "YYYYMM.RR".
@@ -1096,6 +1114,10 @@ static const key_def_t display_keys[] = {
 	{ "organisation", h_string, D(organisation), 0, 0, 0, NULL },
 	{ "logo", h_string, D(logo), 0, 0, 0, NULL },
 	{ "theme", h_choice, D(theme), 0, 0, 0, themes },
+	{ "background", h_colour, D(background), 0, 0, 0, NULL },
+	{ "panel", h_colour, D(panel), 0, 0, 0, NULL },
+	{ "text_color", h_colour, D(text_color), 0, 0, 0, NULL },
+	{ "accent", h_colour, D(accent), 0, 0, 0, NULL },
 	{ "font", h_string, D(font), 0, 0, 0, NULL },
 	{ "chars_per_second", h_double, D(chars_per_second), 0, 1, 100, NULL },
 	{ "dwell_min_s", h_int, D(dwell_min_s), 0, 1, 3600, NULL },

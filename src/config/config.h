@@ -68,6 +68,7 @@ typedef struct {
 	char *organisation;  /* name in the status line; default "Gemeente" */
 	char *logo;          /* image path or NULL */
 	char *theme;         /* "default" or "high-contrast" */
+	char *background, *panel, *text_color, *accent; /* "#rrggbb" overriding the theme, or NULL */
 	char *font;          /* main font file or NULL for the built-in choice */
 	double chars_per_second; /* reading speed for dwell time; default 15 */
 	int dwell_min_s;     /* default 8 */

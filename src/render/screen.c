@@ -49,6 +49,7 @@
 #include "../net/poller.h"
 #include "../platform/kiosk.h"
 #include "../platform/platform.h"
+#include "../playlist/input.h"
 #include "../playlist/pacer.h"
 #include "../playlist/playlist.h"
 #include "draw.h"
@@ -58,7 +59,6 @@
 #include "theme.h"
 
 #define SCREENSHOT_TIMEOUT_MS 20000
-#define LONG_PRESS_MS 700
 
 static atomic_int req_quit, req_reload;
 static atomic_int wake_fd = -1;
@@ -85,7 +85,8 @@ typedef struct {
 	bool windowed, vsync;
 	text_engine_t *te;
 	loader_t *loader;
-	const theme_t *theme;
+	const theme_t *theme;    /* points at theme_buf */
+	theme_t theme_buf;       /* the chosen theme with the configured colours */
 	uint32_t ev_base;
 
 	poller_t *poller;
@@ -107,8 +108,7 @@ typedef struct {
 	uint64_t logo_job;
 	bool logo_done;
 
-	SDL_Keycode quit_key;
-	unsigned quit_mods;      /* bits: 1 ctrl, 2 alt, 4 shift, 8 gui */
+	input_quit_t quit_keys;  /* what a key press may do: playlist/input.h */
 	SDL_FingerID finger;
 	bool finger_down;
 	uint32_t finger_t0;
@@ -204,42 +204,23 @@ static void tex_free(tex_t *t)
 
 static void parse_quit_keys(scr_t *S, const char *spec)
 {
-	S->quit_key = SDLK_q;
-	S->quit_mods = 1 | 2 | 4;
-	if (!spec || !*spec)
-		return;
-	char *copy = xstrdup(spec);
-	unsigned mods = 0;
-	SDL_Keycode key = SDLK_UNKNOWN;
-	char *save = NULL;
-	for (char *tok = strtok_r(copy, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
-		while (isspace((unsigned char)*tok))
-			tok++;
-		if (!strcasecmp(tok, "ctrl") || !strcasecmp(tok, "control"))
-			mods |= 1;
-		else if (!strcasecmp(tok, "alt"))
-			mods |= 2;
-		else if (!strcasecmp(tok, "shift"))
-			mods |= 4;
-		else if (!strcasecmp(tok, "super") || !strcasecmp(tok, "gui") || !strcasecmp(tok, "meta") ||
-		         !strcasecmp(tok, "win"))
-			mods |= 8;
-		else
-			key = SDL_GetKeyFromName(tok);
+	input_quit_t q;
+	bool ok = input_parse_quit(spec, &q);
+	/* a name SDL has no key for could never be pressed: keep the default */
+	if (ok && SDL_GetKeyFromName(q.key) == SDLK_UNKNOWN) {
+		ok = false;
+		input_parse_quit(NULL, &q);
 	}
-	free(copy);
-	if (key == SDLK_UNKNOWN) {
-		log_warn("screen", "display.quit_keys \"%s\": no key in it; using ctrl+alt+shift+q", spec);
-		return;
-	}
-	S->quit_key = key;
-	S->quit_mods = mods;
+	if (!ok)
+		log_warn("screen", "display.quit_keys \"%s\": not modifiers and one key; using ctrl+alt+shift+q",
+		         spec);
+	S->quit_keys = q;
 }
 
 static unsigned mods_of(Uint16 m)
 {
-	return ((m & KMOD_CTRL) ? 1u : 0u) | ((m & KMOD_ALT) ? 2u : 0u) | ((m & KMOD_SHIFT) ? 4u : 0u) |
-	       ((m & KMOD_GUI) ? 8u : 0u);
+	return ((m & KMOD_CTRL) ? (unsigned)INPUT_CTRL : 0u) | ((m & KMOD_ALT) ? (unsigned)INPUT_ALT : 0u) |
+	       ((m & KMOD_SHIFT) ? (unsigned)INPUT_SHIFT : 0u) | ((m & KMOD_GUI) ? (unsigned)INPUT_SUPER : 0u);
 }
 
 /* ---- snapshots and cards ------------------------------------------------- */
@@ -765,18 +746,25 @@ static void user_pause(scr_t *S)
 	pacer_pause(&S->pacer, clock_mono_ms(), S->paused);
 }
 
+static void act(scr_t *S, input_action_t a)
+{
+	switch (a) {
+	case INPUT_NEXT: user_next(S); break;
+	case INPUT_PREV: user_prev(S); break;
+	case INPUT_PAUSE: user_pause(S); break;
+	case INPUT_QUIT:
+		log_info("screen", "quit key pressed");
+		S->quit = true;
+		break;
+	case INPUT_NONE: break;
+	}
+}
+
 static void tap(scr_t *S, double fx, double fy, uint32_t held)
 {
-	if (held >= LONG_PRESS_MS) {
-		user_pause(S);
-		return;
-	}
 	double lx, ly;
 	layout_to_logical(S->rotate, S->phys_w, S->phys_h, fx * S->phys_w, fy * S->phys_h, &lx, &ly);
-	if (lx >= S->lw / 2.0)
-		user_next(S);
-	else
-		user_prev(S);
+	act(S, input_tap(lx, S->lw, held));
 }
 
 static void handle_event(scr_t *S, const SDL_Event *ev)
@@ -791,27 +779,14 @@ static void handle_event(scr_t *S, const SDL_Event *ev)
 	}
 	switch (ev->type) {
 	case SDL_QUIT:
-		if (S->windowed)
+		if (input_close_quits(S->windowed))
 			S->quit = true;
 		break;
-	case SDL_KEYDOWN: {
-		SDL_Keycode k = ev->key.keysym.sym;
-		if (k == S->quit_key && mods_of(ev->key.keysym.mod) == S->quit_mods) {
-			log_info("screen", "quit key pressed");
-			S->quit = true;
-		} else if (k == SDLK_ESCAPE && S->windowed) {
-			S->quit = true;
-		} else if (ev->key.repeat) {
-			break;
-		} else if (k == SDLK_RIGHT || k == SDLK_DOWN || k == SDLK_PAGEDOWN) {
-			user_next(S);
-		} else if (k == SDLK_LEFT || k == SDLK_UP || k == SDLK_PAGEUP) {
-			user_prev(S);
-		} else if (k == SDLK_SPACE) {
-			user_pause(S);
-		}
+	case SDL_KEYDOWN:
+		/* only next, previous, pause and the quit combination: input.h */
+		act(S, input_key(&S->quit_keys, SDL_GetKeyName(ev->key.keysym.sym), mods_of(ev->key.keysym.mod),
+		                 S->windowed, ev->key.repeat != 0));
 		break;
-	}
 	case SDL_FINGERDOWN:
 		S->finger = ev->tfinger.fingerId;
 		S->finger_down = true;
@@ -864,7 +839,9 @@ static void do_reload(scr_t *S)
 	config_free(S->cfg);
 	S->cfg = n;
 	bool known;
-	S->theme = theme_get(n->display.theme, &known);
+	S->theme_buf = theme_with_colours(theme_get(n->display.theme, &known), n->display.background,
+	                                  n->display.panel, n->display.text_color, n->display.accent);
+	S->theme = &S->theme_buf;
 	if (!known)
 		log_warn("screen", "display.theme \"%s\" unknown; using default", n->display.theme);
 	parse_quit_keys(S, n->display.quit_keys);
@@ -993,7 +970,9 @@ int screen_run(config_t *cfg, cache_t *cache, const screen_options_t *opt)
 	waker_t wk;
 
 	bool known;
-	S.theme = theme_get(cfg->display.theme, &known);
+	S.theme_buf = theme_with_colours(theme_get(cfg->display.theme, &known), cfg->display.background,
+	                                 cfg->display.panel, cfg->display.text_color, cfg->display.accent);
+	S.theme = &S.theme_buf;
 	if (!known)
 		log_warn("screen", "display.theme \"%s\" unknown; using default", cfg->display.theme);
 	parse_quit_keys(&S, cfg->display.quit_keys);
@@ -1069,6 +1048,7 @@ out:
 	last_stats.cards_built = spot_stats()->cards_built;
 	last_stats.text_blocks = spot_stats()->text_blocks;
 	last_stats.texture_uploads = spot_stats()->texture_uploads;
+	log_stats();
 	text_engine_free(S.te);
 	if (S.ren)
 		SDL_DestroyRenderer(S.ren);

@@ -1,6 +1,8 @@
 /* theme: the built-in colour sets.  See theme.h. */
 #include "theme.h"
 
+#include <stdio.h>
+
 #include <string.h>
 
 static const theme_t themes[] = {
@@ -50,4 +52,24 @@ const theme_t *theme_get(const char *name, bool *known)
 	if (known)
 		*known = false;
 	return &themes[0];
+}
+
+static void colour(SDL_Color *c, const char *hex)
+{
+	unsigned r, g, b;
+	if (hex && sscanf(hex, "#%2x%2x%2x", &r, &g, &b) == 3)
+		*c = (SDL_Color){ (Uint8)r, (Uint8)g, (Uint8)b, 255 };
+}
+
+theme_t theme_with_colours(const theme_t *base, const char *background, const char *panel,
+                           const char *text, const char *accent)
+{
+	theme_t t = *base;
+	colour(&t.bg, background);
+	colour(&t.panel, panel);
+	colour(&t.text, text);
+	colour(&t.link, accent);
+	colour(&t.mention, accent);
+	colour(&t.hashtag, accent);
+	return t;
 }

@@ -26,4 +26,10 @@ typedef struct {
  * *known is false so the caller can warn).  Static; never freed. */
 const theme_t *theme_get(const char *name, bool *known);
 
+/* Copy of base with the configuration's colours ("#rrggbb" strings, NULL =
+ * keep) applied: background, card panel, text, and accent (links, mentions,
+ * hashtags).  Strings were validated by the configuration parser. */
+theme_t theme_with_colours(const theme_t *base, const char *background, const char *panel,
+                           const char *text, const char *accent);
+
 #endif

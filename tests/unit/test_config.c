@@ -409,6 +409,21 @@ TEST(api_versions_checked_and_kept)
 	config_free(c);
 }
 
+TEST(house_colours_checked_and_kept)
+{
+	CHECK_ERR("[display]\naccent = red\n",
+	          "t.conf:2: [display] accent: must be a colour #rrggbb such as #1d3557 (got 'red')");
+	CHECK_ERR("[display]\nbackground = #12345g\n",
+	          "t.conf:2: [display] background: must be a colour #rrggbb such as #1d3557 (got '#12345g')");
+	char *err = NULL;
+	const char *good = "[display]\nbackground = #FFFFFF\naccent = #c8102e\n";
+	config_t *c = config_parse(good, strlen(good), "t.conf", &err);
+	CHECK(c != NULL);
+	EXPECT(strcmp(c->display.background, "#FFFFFF") == 0 && strcmp(c->display.accent, "#c8102e") == 0);
+	EXPECT(c->display.panel == NULL && c->display.text_color == NULL);
+	config_free(c);
+}
+
 TEST(error_duplicate_key)
 {
 	CHECK_ERR("[display]\nrotate = 90\n\nrotate = 180\n",
@@ -1098,6 +1113,7 @@ int main(void)
 	RUN(error_bad_bool);
 	RUN(error_bad_rotate_language_theme);
 	RUN(api_versions_checked_and_kept);
+	RUN(house_colours_checked_and_kept);
 	RUN(platform_sections_go_to_the_platform_module);
 	RUN(error_duplicate_key);
 	RUN(error_duplicate_section);
