@@ -429,8 +429,19 @@ static void save(poller_t *p)
 		cache_prune(&co, &p->all, clock_wall());
 		if (cache_save_posts(p->cache, &p->all)) {
 			p->posts_dirty = false;
-			/* media no kept post uses go first; LRU above the size limit */
-			cache_media_evict(p->cache, &p->all);
+			/* media no kept post uses go first; LRU above the size limit.
+			 * The posts of the snapshot on screen are kept too: the screen
+			 * may still be building a card of a post pruned just now. */
+			post_list_t keep = { 0 };
+			size_t n_snap = p->snap ? p->snap->posts.len : 0;
+			keep.items = xcalloc(p->all.len + n_snap + 1, sizeof *keep.items);
+			for (size_t i = 0; i < p->all.len; i++)
+				keep.items[keep.len++] = p->all.items[i];
+			for (size_t i = 0; i < n_snap; i++)
+				keep.items[keep.len++] = p->snap->posts.items[i];
+			keep.cap = keep.len;
+			cache_media_evict(p->cache, &keep);
+			free(keep.items); /* the posts belong to p->all and the snapshot */
 		}
 	}
 	cJSON *st = state_json(p);

@@ -183,6 +183,9 @@ static void *worker(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&l->mu);
+	/* SDL keeps an error buffer per thread (set by a failed IMG_Load); it
+	 * frees it only for threads it started itself: this one is ours. */
+	SDL_TLSCleanup();
 	return NULL;
 }
 
@@ -239,7 +242,8 @@ uint64_t loader_submit(loader_t *l, const char *path, load_mode_t mode, int w, i
 	j->fx = fx;
 	j->fy = fy;
 	pthread_mutex_lock(&l->mu);
-	j->id = ++l->next_id;
+	uint64_t id = ++l->next_id;
+	j->id = id;
 	if (l->jobs_tail)
 		l->jobs_tail->next = j;
 	else
@@ -247,7 +251,8 @@ uint64_t loader_submit(loader_t *l, const char *path, load_mode_t mode, int w, i
 	l->jobs_tail = j;
 	pthread_cond_signal(&l->cv);
 	pthread_mutex_unlock(&l->mu);
-	return j->id;
+	/* not j->id: once unlocked, the worker may already have done and freed j */
+	return id;
 }
 
 bool loader_take(loader_t *l, load_result_t *out)

@@ -12,6 +12,14 @@ read back from /_control/log.  Python standard library only.
                   [--exit-on-stdin-eof]
 
 The first line on stdout is "PORT <n>" (flushed).  See tests/server/README.md.
+
+Bytes: every request's bytes as they crossed the socket (request line,
+headers and body in; status line, headers and body out; TLS framing not
+included) are counted per log entry ("bytes_in", "bytes_out"), per route and
+in total in /_control/stats ("bytes_in", "bytes_out", and "connections":
+connections that carried a counted request), for `make bench`'s network
+figure.  Control requests
+are not counted; /_control/reset zeroes the counters.
 """
 
 import argparse
@@ -139,6 +147,8 @@ class Route:
         self.hits = 0            # per-route counters, under STATE.lock
         self.in_flight = 0
         self.max_in_flight = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
 
     def matches(self, method, path, query):
         if self.method and self.method.upper() != method:
@@ -177,6 +187,9 @@ class State:
         self.in_flight = 0
         self.max_in_flight = 0
         self.requests = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.connections = 0
         self.t0 = time.monotonic()
 
     def set_routes(self, specs, base_dir):
@@ -193,9 +206,12 @@ class State:
             self.log = []
             self.max_in_flight = self.in_flight
             self.requests = 0
+            self.bytes_in = self.bytes_out = 0
+            self.connections = 0
             for r in self.routes:
                 r.hits = 0
                 r.max_in_flight = r.in_flight
+                r.bytes_in = r.bytes_out = 0
 
     def find(self, method, path, query):
         with self.lock:
@@ -208,9 +224,54 @@ class State:
 STATE = State()
 
 
+class Counting:
+    """A socket file (rfile or wfile) that counts the bytes through it."""
+
+    def __init__(self, f):
+        self._f = f
+        self.n = 0
+
+    def read(self, *args):
+        b = self._f.read(*args)
+        self.n += len(b or b"")
+        return b
+
+    def readline(self, *args):
+        b = self._f.readline(*args)
+        self.n += len(b)
+        return b
+
+    def readinto(self, buf):
+        k = self._f.readinto(buf)
+        self.n += k or 0
+        return k
+
+    def write(self, b):
+        r = self._f.write(b)
+        self.n += len(b)
+        return r
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fakeserver/1"
+
+    def setup(self):
+        super().setup()
+        self.rfile = Counting(self.rfile)
+        self.wfile = Counting(self.wfile)
+        self.mark_in = self.mark_out = 0
+        self.counted = False     # a connection counts once it carries a non-control request
+
+    def take_bytes(self):
+        """Bytes in and out since the last call: one request's, when called
+        as it ends (its request line and headers were read before dispatch)."""
+        i, o = self.rfile.n - self.mark_in, self.wfile.n - self.mark_out
+        self.mark_in, self.mark_out = self.rfile.n, self.wfile.n
+        return i, o
 
     def version_string(self):
         return self.server_version
@@ -245,6 +306,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         if path.startswith("/_control/"):
             self.control(path, query, body)
+            self.take_bytes()  # not counted
             return
         with STATE.lock:
             STATE.in_flight += 1
@@ -259,6 +321,7 @@ class Handler(BaseHTTPRequestHandler):
             if len(STATE.log) > LOG_LIMIT:
                 del STATE.log[:len(STATE.log) - LOG_LIMIT]
         try:
+            route = None
             route, spec = STATE.find(self.command, path, query)
             if route is None:
                 entry["status"] = 404
@@ -274,9 +337,19 @@ class Handler(BaseHTTPRequestHandler):
                     with STATE.lock:
                         route.in_flight -= 1
         finally:
+            bin_, bout = self.take_bytes()
             with STATE.lock:
                 STATE.in_flight -= 1
                 entry["end"] = round(time.monotonic() - STATE.t0, 4)
+                entry["bytes_in"], entry["bytes_out"] = bin_, bout
+                STATE.bytes_in += bin_
+                STATE.bytes_out += bout
+                if not self.counted:
+                    self.counted = True
+                    STATE.connections += 1
+                if route is not None:
+                    route.bytes_in += bin_
+                    route.bytes_out += bout
 
     # ---- control endpoints ---------------------------------------------
 
@@ -299,8 +372,11 @@ class Handler(BaseHTTPRequestHandler):
                 with STATE.lock:
                     st = {"requests": STATE.requests, "in_flight": STATE.in_flight,
                           "max_in_flight": STATE.max_in_flight,
+                          "bytes_in": STATE.bytes_in, "bytes_out": STATE.bytes_out,
+                          "connections": STATE.connections,
                           "routes": {r.name: {"requests": r.hits, "in_flight": r.in_flight,
-                                              "max_in_flight": r.max_in_flight}
+                                              "max_in_flight": r.max_in_flight,
+                                              "bytes_in": r.bytes_in, "bytes_out": r.bytes_out}
                                      for r in STATE.routes}}
                 self.send_json(200, st)
             else:
