@@ -898,8 +898,10 @@ static source_status_t handle_page(source_t *s, const cJSON *root, const net_res
 
 	if (st->phase == PH_NEWEST) {
 		/* An empty newest page would say "everything was deleted"; a server
-		 * hiccup says that too, so only a non-empty page is authoritative. */
-		if (pg.count > 0 && (pg.count < PAGE_LIMIT || pg.have_created)) {
+		 * hiccup says that too, so only a non-empty page is authoritative.
+		 * A page with malformed entries is not either: a cached post missing
+		 * from it may be one of the entries that could not be read. */
+		if (pg.count > 0 && pg.n_invalid == 0 && (pg.count < PAGE_LIMIT || pg.have_created)) {
 			b->authoritative = true;
 			b->window_start = pg.count < PAGE_LIMIT ? 0 : pg.oldest_created;
 		}
