@@ -139,8 +139,13 @@ static bool secret_param(const char *name, size_t len)
 /* "scheme://user:pass@host/..." -> "scheme://REDACTED@host/...".  Caller frees. */
 static char *redact_userinfo(const char *url)
 {
-	const char *h = strstr(url, "://");
-	if (!h)
+	/* only a scheme at the very start: "://" later (in a query) is data */
+	const char *h = url;
+	if (!isalpha((unsigned char)*h))
+		return xstrdup(url);
+	while (isalnum((unsigned char)*h) || *h == '+' || *h == '-' || *h == '.')
+		h++;
+	if (strncmp(h, "://", 3) != 0)
 		return xstrdup(url);
 	h += 3;
 	size_t auth = strcspn(h, "/?#");

@@ -57,6 +57,9 @@ TEST(redact_hides_secret_parameters_and_userinfo)
 	r = url_redact("https://a.example/x?Token=1&key=2&keep=3");
 	CHECK_STR(r, "https://a.example/x?Token=REDACTED&key=REDACTED&keep=3");
 	free(r);
+	r = url_redact("https://a.example/x?next=https://user:pw@b.example/");
+	CHECK_STR(r, "https://a.example/x?next=https://user:pw@b.example/"); /* "://" in a query is data */
+	free(r);
 	r = url_redact("https://a.example/path@not-userinfo");
 	CHECK_STR(r, "https://a.example/path@not-userinfo");
 	free(r);
