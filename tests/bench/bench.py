@@ -37,7 +37,7 @@ How each figure is taken (docs/performance.md has the why):
 The floor program's start-up, memory, CPU and wake-ups are measured the same
 way, and balie's figures are shown as multiples of them.
 
-    bench.py --build DIR [--quick] [--runs N] [--json FILE] [--report FILE]
+    bench.py --build DIR [--quick] [--json FILE] [--report FILE]
 
 Exit status 0 when every figure was measured (targets missed or not); 1 when
 a measurement could not be taken (the message says which and why).
