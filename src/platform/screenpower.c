@@ -339,7 +339,9 @@ int64_t screenpower_next_due_ms(const screenpower_t *sp, int64_t mono_ms)
 {
 	if (sp->pid > 0)
 		return mono_ms + 100;
-	int64_t due = mono_ms + 1000;
+	/* opening hours have minute resolution: a look every 15 s is enough,
+	 * and an idle screen should not wake every second for it */
+	int64_t due = mono_ms + 15000;
 	if (sp->retry_at_ms >= 0 && sp->retry_at_ms < due)
 		due = sp->retry_at_ms;
 	return due;

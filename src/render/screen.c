@@ -920,6 +920,9 @@ static void loop(scr_t *S)
 			S->out = NULL;
 			if (S->shown)
 				pacer_show(&S->pacer, now, spot_dwell_ms(S->shown, &S->cfg->display));
+			/* start on the card after this one now, while this one dwells,
+			 * not at some later wake-up */
+			prepare(S);
 		}
 		if (act & PACER_MINUTE) {
 			spot_env_t env = env_of(S);
