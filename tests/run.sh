@@ -60,6 +60,8 @@ for t in tests/integration/test_*.py; do
 	[ -f "$t" ] || continue
 	run_one "integration/$(basename "$t" .py)" "$PY" "$t"
 done
+# the benchmark's instruments (byte counters, the generated cache): no timing
+run_one "bench/test_instruments" "$PY" tests/bench/test_instruments.py
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	run_one "integration/$(basename "$t" .sh)" sh "$t"
