@@ -183,6 +183,19 @@ static void parse_args(int argc, char **argv)
 	}
 }
 
+/* Add the command line's --account and --hashtag sources to cfg; false with
+ * *err set (caller frees) on a bad value.  Shared by start-up and SIGHUP. */
+static bool add_cli_sources(config_t *cfg, char **err)
+{
+	for (size_t i = 0; i < cli.n_accounts; i++)
+		if (!config_add_cli_account(cfg, cli.accounts[i], err))
+			return false;
+	for (size_t i = 0; i < cli.n_hashtags; i++)
+		if (!config_add_cli_hashtag(cfg, cli.hashtags[i], err))
+			return false;
+	return true;
+}
+
 /* The configuration: the file (given, or the default path if it exists),
  * else built-in defaults; then the command line's sources.  NULL with a
  * message printed on error. */
@@ -205,14 +218,8 @@ static config_t *load_config(bool quiet_missing_default)
 			         "using built-in defaults (showing the cache)", cli.config_path);
 		cfg = config_new_default();
 	}
-	for (size_t i = 0; i < cli.n_accounts; i++)
-		if (!config_add_cli_account(cfg, cli.accounts[i], &err))
-			goto bad;
-	for (size_t i = 0; i < cli.n_hashtags; i++)
-		if (!config_add_cli_hashtag(cfg, cli.hashtags[i], &err))
-			goto bad;
-	return cfg;
-bad:
+	if (add_cli_sources(cfg, &err))
+		return cfg;
 	fprintf(stderr, "balie: %s\n", err);
 	free(err);
 	config_free(cfg);
@@ -235,15 +242,10 @@ static config_t *reload_config(void *ctx)
 		free(err);
 		return NULL;
 	}
-	for (size_t i = 0; i < cli.n_accounts; i++)
-		if (!config_add_cli_account(cfg, cli.accounts[i], &err))
-			goto bad;
-	for (size_t i = 0; i < cli.n_hashtags; i++)
-		if (!config_add_cli_hashtag(cfg, cli.hashtags[i], &err))
-			goto bad;
-	log_info("main", "configuration %s reloaded", cli.config_path);
-	return cfg;
-bad:
+	if (add_cli_sources(cfg, &err)) {
+		log_info("main", "configuration %s reloaded", cli.config_path);
+		return cfg;
+	}
 	log_err("main", "configuration not reloaded: %s", err);
 	free(err);
 	config_free(cfg);
