@@ -177,9 +177,14 @@ def check_backoff(name, key, kind, screen, t_from, t_to):
     if kind == "backoff":
         # 15 s, doubling per failure, +-20 % jitter, capped at 15 minutes
         check(len(fails) >= 7, "%s: enough failures to reach the cap: %r" % (name, waits))
-        for a, b in zip(waits, waits[1:]):
-            if a < CAP_S * 0.8:
-                check(b >= a * 1.3, "%s: back-off grows (%.0f s then %.0f s): %r" % (name, a, b, waits))
+        # each wait grows by its nominal step (x2, or 480 s -> the 900 s cap: x1.875),
+        # give or take the jitter: at worst step * 0.8 / 1.2
+        nom = [min(15 * 2 ** min(i, 6), CAP_S) for i in range(len(waits))]
+        for i, (a, b) in enumerate(zip(waits, waits[1:])):
+            step = nom[i + 1] / nom[i]
+            if step > 1:
+                check(b >= a * step * 0.8 / 1.2 - 1,
+                      "%s: back-off grows (%.0f s then %.0f s): %r" % (name, a, b, waits))
         check(max(waits) <= CAP_S * 1.2 + 1, "%s: back-off capped at 15 minutes (+20 %% jitter): %r" % (name, waits))
         check(max(waits) >= CAP_S * 0.8 - 1, "%s: the cap was reached: %r" % (name, waits))
         nominal = [min(15 * 2 ** min(i, 6), CAP_S) for i in range(len(waits))]
