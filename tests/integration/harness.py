@@ -145,9 +145,33 @@ def balie(*args, cache=None, env=None, timeout=120, config=None):
     return Run(p, out, err)
 
 
+_tempdirs = []
+
+
 def tempdir():
+    """A fresh directory under $TMPDIR, removed when the test program ends
+    (kept, and named, when a test failed or BALIE_KEEP_TMP is set)."""
     d = tempfile.mkdtemp(prefix="balie-test-")
+    _tempdirs.append(d)
     return d
+
+
+def _remove_tempdirs(failed):
+    if failed or os.environ.get("BALIE_KEEP_TMP"):
+        if _tempdirs:
+            print("# kept for inspection: %s" % " ".join(_tempdirs), flush=True)
+        return
+
+    def writable(func, path, _exc):
+        # a test may leave a directory read-only (the read-only cache case)
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            func(path)
+        except OSError:
+            pass
+    for d in _tempdirs:
+        shutil.rmtree(d, onerror=writable)
 
 
 def main(ns):
@@ -167,4 +191,5 @@ def main(ns):
         except Exception:
             failed += 1
             print("FAIL: %s: exception\n%s" % (n, traceback.format_exc()), flush=True)
+    _remove_tempdirs(failed)
     sys.exit(1 if failed else 0)
