@@ -126,10 +126,11 @@ typedef struct {
 
 static size_t str_hash(const char *s)
 {
-	size_t h = 1469598103934665603u;
+	/* FNV-1a, 64-bit on every target (size_t is 32 bits on armhf) */
+	uint64_t h = 1469598103934665603u;
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
+	return (size_t)h;
 }
 
 static int strmap_get(const strmap_t *m, const char *key)

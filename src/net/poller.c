@@ -826,9 +826,12 @@ static void finish_cycle(poller_t *p, src_rt_t *r, source_status_t st)
 		free(line);
 	}
 	schedule_next(r, st);
-	/* -v: the back-off as decided (tests check growth, jitter and the cap) */
-	log_debug("poller", "%s: %s; next refresh in %.1f s", key, source_status_name(st),
-	          (double)(r->due_ms - clock_mono_ms()) / 1000.0);
+	/* -v: the back-off as decided, stamped with the monotonic clock (scaled
+	 * by BALIE_TIME_SCALE) so that tests measure the spacing on balie's own
+	 * clock rather than by when they happened to read the line */
+	int64_t now_ms = clock_mono_ms();
+	log_debug("poller", "%s: %s; next refresh in %.1f s (clock %.1f s)", key, source_status_name(st),
+	          (double)(r->due_ms - now_ms) / 1000.0, (double)now_ms / 1000.0);
 	source_batch_clear(&r->batch);
 }
 
@@ -870,7 +873,7 @@ static void warn_token_expiry(src_rt_t *r)
 
 static void start_cycle(poller_t *p, src_rt_t *r)
 {
-	log_debug("poller", "%s: refresh starts", r->src.spec->key);
+	log_debug("poller", "%s: refresh starts (clock %.1f s)", r->src.spec->key, (double)clock_mono_ms() / 1000.0);
 	warn_token_expiry(r);
 	r->in_cycle = true;
 	r->requests = 0;
