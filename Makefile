@@ -63,6 +63,16 @@ $(REL)/balie: $(call objs,$(REL),$(MAIN_SRC) $(RENDER_SRC)) $(REL)/libbalie-core
 
 # ---- sanitizer build and tests ---------------------------------------------
 SAN := $(BUILD)/asan
+
+# The data directory (boards/, assets/) is compiled in from PREFIX: the two
+# files that use it are rebuilt whenever PREFIX differs from the last build,
+# so `make && make install PREFIX=/usr` installs a binary that looks in /usr.
+$(BUILD)/prefix.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(PREFIX)' | cmp -s - $@ 2>/dev/null || echo '$(PREFIX)' >$@
+$(foreach d,$(REL) $(SAN),$(d)/obj/src/main.o $(d)/obj/src/platform/board.o): $(BUILD)/prefix.stamp
+.PHONY: FORCE
+FORCE:
 $(SAN)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(core_cflags) $(render_cflags) -Itests -c $< -o $@
