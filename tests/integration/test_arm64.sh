@@ -29,7 +29,7 @@ if ! scripts/deps-platform.sh arm64 "$B/sysroot" >"$B/deps.log" 2>&1; then
 	exit 0
 fi
 if ! make -j"$(nproc)" --no-print-directory CROSS=aarch64-linux-gnu BUILD="$B" cross-test-bin >"$B/build.log" 2>&1; then
-	echo "FAIL: arm64: cross build (make CROSS=aarch64-linux-gnu): $(grep -E 'error|Error' "$B/build.log" | head -n 5 | tr '\n' ' ')"
+	echo "FAIL: arm64: cross build (make CROSS=aarch64-linux-gnu): $(grep -E 'error:|Error [0-9]|No rule' "$B/build.log" | head -n 5 | tr '\n' ' ')"
 	exit 0
 fi
 machine=$(readelf -h "$B/asan/tests/test_schedule" 2>/dev/null | sed -n 's/^ *Machine: *//p')
