@@ -6,9 +6,20 @@
  * an index, so that a snapshot inserting or removing posts above it does
  * not make the loop jump.  When that key itself disappears its old index is
  * used instead.
+ *
+ * Priority entries are scheduled by deadline.  Every card playlist_next()
+ * shows is numbered (cards); an entry remembers the number of the card it
+ * was last shown as (mark; for an entry that just joined, the current
+ * number), so its deadline is mark + interval.  Before a plain card is
+ * chosen for slot t, the waiting priority entries are checked in deadline
+ * order: if the j-th earliest deadline is before t + j, waiting one more
+ * card would make one of them late, so the earliest goes now.  Otherwise
+ * the plain rotation goes on.  With the entries' share of the cards held
+ * to one half, this meets every deadline (earliest deadline first).
  */
 #include "playlist.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +30,8 @@
 typedef struct {
 	char *key;
 	int64_t from, until;
+	int priority;         /* clamped to 0..PLAYLIST_PRIORITY_MAX */
+	uint64_t mark;        /* number of the card it was last shown as, or joined at */
 } item_t;
 
 struct playlist {
@@ -33,6 +46,7 @@ struct playlist {
 	size_t nh;
 	char **forward;       /* cards to go forward to after prev(), most recent last */
 	size_t nf, capf;
+	uint64_t cards;       /* cards shown by playlist_next() so far */
 };
 
 playlist_t *playlist_new(void)
@@ -127,6 +141,12 @@ bool playlist_update(playlist_t *pl, const playlist_entry_t *e, size_t n, int64_
 	if (old_loop >= 0)
 		pl->loop_index = (size_t)old_loop;
 
+	/* When each entry was last shown survives the update (by key). */
+	uint64_t *marks = xcalloc(n ? n : 1, sizeof *marks);
+	for (size_t i = 0; i < n; i++) {
+		long at = find(pl, e[i].key);
+		marks[i] = at >= 0 ? pl->items[at].mark : pl->cards;
+	}
 	items_clear(pl);
 	for (size_t i = 0; i < n; i++) {
 		if (!e[i].key)
@@ -136,9 +156,12 @@ bool playlist_update(playlist_t *pl, const playlist_entry_t *e, size_t n, int64_
 			dup = strcmp(pl->items[j].key, e[i].key) == 0;
 		if (dup)
 			continue;
+		int prio = e[i].priority < 0 ? 0 : e[i].priority > PLAYLIST_PRIORITY_MAX ? PLAYLIST_PRIORITY_MAX
+		                                                                      : e[i].priority;
 		XGROW(pl->items, pl->cap, pl->n + 1);
-		pl->items[pl->n++] = (item_t){ xstrdup(e[i].key), e[i].show_from, e[i].show_until };
+		pl->items[pl->n++] = (item_t){ xstrdup(e[i].key), e[i].show_from, e[i].show_until, prio, marks[i] };
 	}
+	free(marks);
 	strv_filter(pl, pl->queue, &pl->nq);
 	strv_filter(pl, pl->history, &pl->nh);
 	strv_filter(pl, pl->forward, &pl->nf);
@@ -183,8 +206,20 @@ size_t playlist_len(const playlist_t *pl)
 	return pl->n;
 }
 
-/* Index of the next visible loop card after the loop position, or -1. */
-static long next_loop_index(const playlist_t *pl, int64_t now)
+static bool is_priority(const item_t *it)
+{
+	return it->priority >= PLAYLIST_PRIORITY_MIN;
+}
+
+static bool is_current(const playlist_t *pl, size_t i)
+{
+	return pl->current && strcmp(pl->items[i].key, pl->current) == 0;
+}
+
+/* Index of the next visible plain card after the loop position, or -1.  The
+ * card on screen comes again only when it is the only plain card (a new
+ * post shown from the queue can be the next one in the rotation too). */
+static long next_plain_index(const playlist_t *pl, int64_t now)
 {
 	if (pl->n == 0)
 		return -1;
@@ -194,12 +229,87 @@ static long next_loop_index(const playlist_t *pl, int64_t now)
 		start = (size_t)at + 1;
 	else
 		start = pl->loop_index; /* the loop card vanished: what took its place */
+	long again = -1;
 	for (size_t k = 0; k < pl->n; k++) {
 		size_t i = (start + k) % pl->n;
-		if (visible(&pl->items[i], now))
+		if (!visible(&pl->items[i], now) || is_priority(&pl->items[i]))
+			continue;
+		if (!is_current(pl, i))
 			return (long)i;
+		again = (long)i;
 	}
-	return -1;
+	return again;
+}
+
+typedef struct {
+	size_t index;
+	uint64_t deadline;    /* number of the card it must be shown by */
+} due_t;
+
+static int due_cmp(const void *a, const void *b)
+{
+	const due_t *x = a, *y = b;
+	if (x->deadline != y->deadline)
+		return x->deadline < y->deadline ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Index of the loop card to show next (see the design note above), or -1
+ * when nothing can be shown. */
+static long next_loop_index(const playlist_t *pl, int64_t now)
+{
+	size_t n_visible = 0, n_plain = 0, n_prio = 0;
+	double share = 0;
+	for (size_t i = 0; i < pl->n; i++) {
+		if (!visible(&pl->items[i], now))
+			continue;
+		n_visible++;
+		if (is_priority(&pl->items[i]))
+			n_prio++;
+		else
+			n_plain++;
+	}
+	long plain = next_plain_index(pl, now);
+	if (n_prio == 0)
+		return plain;
+
+	/* interval per priority: max(2, ceil(N / P)) cards */
+	uint64_t interval[PLAYLIST_PRIORITY_MAX + 1] = { 0 };
+	for (int p = PLAYLIST_PRIORITY_MIN; p <= PLAYLIST_PRIORITY_MAX; p++) {
+		uint64_t iv = (n_visible + (size_t)p - 1) / (size_t)p;
+		interval[p] = iv < 2 ? 2 : iv;
+	}
+	for (size_t i = 0; i < pl->n; i++)
+		if (visible(&pl->items[i], now) && is_priority(&pl->items[i]))
+			share += 1.0 / (double)interval[pl->items[i].priority];
+	if (share > 0.5 && n_plain > 0) /* stretched so that they take half of the cards */
+		for (int p = PLAYLIST_PRIORITY_MIN; p <= PLAYLIST_PRIORITY_MAX; p++) {
+			double iv = (double)interval[p] * 2.0 * share;
+			interval[p] = (uint64_t)iv + ((double)(uint64_t)iv < iv);
+		}
+
+	due_t *due = xcalloc(n_prio, sizeof *due);
+	size_t m = 0;
+	for (size_t i = 0; i < pl->n; i++)
+		if (visible(&pl->items[i], now) && is_priority(&pl->items[i]) && !is_current(pl, i))
+			due[m++] = (due_t){ i, pl->items[i].mark + interval[pl->items[i].priority] };
+	long pick = plain;
+	if (m > 0) {
+		qsort(due, m, sizeof *due, due_cmp);
+		uint64_t slot = pl->cards + 1;
+		bool forced = plain < 0 || is_current(pl, (size_t)plain);
+		for (size_t j = 0; j < m && !forced; j++)
+			forced = due[j].deadline < slot + j + 1;
+		if (forced)
+			pick = (long)due[0].index;
+	} else if (plain < 0) {
+		/* the only card that can be shown is the priority card on screen */
+		for (size_t i = 0; i < pl->n && pick < 0; i++)
+			if (visible(&pl->items[i], now) && is_current(pl, i))
+				pick = (long)i;
+	}
+	free(due);
+	return pick;
 }
 
 const char *playlist_peek_next(const playlist_t *pl, int64_t now)
@@ -225,15 +335,23 @@ static void push_history(playlist_t *pl, const char *key)
 	pl->history[pl->nh++] = xstrdup(key);
 }
 
+/* Make key (owned, taken over) the card on screen: the next card number. */
+static const char *show(playlist_t *pl, char *key)
+{
+	push_history(pl, pl->current);
+	free(pl->current);
+	pl->current = key;
+	pl->cards++;
+	long at = find(pl, key);
+	if (at >= 0)
+		pl->items[at].mark = pl->cards;
+	return pl->current;
+}
+
 const char *playlist_next(playlist_t *pl, int64_t now)
 {
-	if (pl->nf > 0) {
-		char *k = pl->forward[--pl->nf];
-		push_history(pl, pl->current);
-		free(pl->current);
-		pl->current = k;
-		return pl->current;
-	}
+	if (pl->nf > 0)
+		return show(pl, pl->forward[--pl->nf]);
 	/* New posts first, in the order they arrived (newest first). */
 	while (pl->nq > 0) {
 		char *k = pl->queue[0];
@@ -243,10 +361,7 @@ const char *playlist_next(playlist_t *pl, int64_t now)
 			free(k);
 			continue;
 		}
-		push_history(pl, pl->current);
-		free(pl->current);
-		pl->current = k;
-		return pl->current;
+		return show(pl, k);
 	}
 	long i = next_loop_index(pl, now);
 	if (i < 0) {
@@ -256,11 +371,11 @@ const char *playlist_next(playlist_t *pl, int64_t now)
 		}
 		return pl->current;
 	}
-	push_history(pl, pl->current);
-	set_str(&pl->current, pl->items[i].key);
-	set_str(&pl->loop_key, pl->items[i].key);
-	pl->loop_index = (size_t)i;
-	return pl->current;
+	if (!is_priority(&pl->items[i])) { /* the plain rotation moves on */
+		set_str(&pl->loop_key, pl->items[i].key);
+		pl->loop_index = (size_t)i;
+	}
+	return show(pl, xstrdup(pl->items[i].key));
 }
 
 const char *playlist_prev(playlist_t *pl)

@@ -9,6 +9,15 @@
  * "previous" go back to what was really shown.  Notices outside their
  * show_from/show_until window are skipped.
  *
+ * Priority (front-desk notices): an entry of priority P >= 2 leaves the
+ * plain rotation and comes back at least every max(2, ceil(N / P)) cards,
+ * N being the posts in the loop that may be shown now; it is never shown
+ * twice in a row while anything else can be shown.  Priority 0 and 1 are
+ * the plain rotation: once per round, like every post.  When the priority
+ * entries together would take more than half of the cards, their intervals
+ * are stretched in proportion so that they take half.  New posts still go
+ * first.  Between deadlines the plain rotation goes on where it was.
+ *
  * Pure: keys are strings, time is an argument, nothing here knows about SDL.
  */
 #ifndef BALIE_PLAYLIST_H
@@ -22,7 +31,12 @@ typedef struct {
 	const char *key;      /* post key; copied */
 	int64_t show_from;    /* wall seconds; 0 = open */
 	int64_t show_until;   /* wall seconds; 0 = open */
+	int priority;         /* 0..10 (clamped); >= 2 comes round more often; 0 = plain */
 } playlist_entry_t;
+
+/* Entries of at least this priority are scheduled by their interval. */
+#define PLAYLIST_PRIORITY_MIN 2
+#define PLAYLIST_PRIORITY_MAX 10
 
 typedef struct playlist playlist_t;
 
