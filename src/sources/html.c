@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base/strbuf.h"
 #include "../base/xmalloc.h"
 
 #define MAX_DEPTH 256
@@ -300,14 +301,9 @@ typedef struct {
 } rspan_t;
 
 typedef struct {
-	char *buf;
-	size_t len, cap;
-} strbuf_t;
-
-typedef struct {
 	const html_options_t *opt;
 	bool want_spans;
-	strbuf_t out;        /* the text so far (not NUL-terminated) */
+	strbuf_t out;        /* the text so far */
 	int newlines;        /* '\n' at the end of buf */
 	bool pending_space;  /* collapsed whitespace not yet written */
 	bool pre_first;      /* a newline right after <pre> is not content */
@@ -320,41 +316,6 @@ typedef struct {
 	size_t n_spans, cap_spans;
 } ctx_t;
 
-static void sb_bytes(strbuf_t *sb, const char *b, size_t n)
-{
-	XGROW(sb->buf, sb->cap, sb->len + n + 1);
-	memcpy(sb->buf + sb->len, b, n);
-	sb->len += n;
-}
-
-static void sb_cp(strbuf_t *sb, uint32_t cp)
-{
-	char b[4];
-	size_t n;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xC0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xE0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		b[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		b[0] = (char)(0xF0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		b[3] = (char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	sb_bytes(sb, b, n);
-}
-
-
-
 /* One character of content (already sanitized; CR already folded to LF). */
 static void text_cp(ctx_t *c, uint32_t cp)
 {
@@ -365,12 +326,12 @@ static void text_cp(ctx_t *c, uint32_t cp)
 		c->pre_first = false;
 		if (cp == '\n') {
 			if (!first) {
-				sb_bytes(&c->out, "\n", 1);
+				strbuf_add(&c->out, "\n", 1);
 				c->newlines++;
 			}
 			return;
 		}
-		sb_cp(&c->out, cp);
+		strbuf_add_cp(&c->out, cp);
 		c->newlines = 0;
 		return;
 	}
@@ -380,10 +341,10 @@ static void text_cp(ctx_t *c, uint32_t cp)
 		return;
 	}
 	if (c->pending_space) {
-		sb_bytes(&c->out, " ", 1);
+		strbuf_add(&c->out, " ", 1);
 		c->pending_space = false;
 	}
-	sb_cp(&c->out, cp);
+	strbuf_add_cp(&c->out, cp);
 	c->newlines = 0;
 }
 
@@ -397,7 +358,7 @@ static void break_lines(ctx_t *c, int n)
 	if (!c->out.len)
 		return;
 	while (c->newlines < n) {
-		sb_bytes(&c->out, "\n", 1);
+		strbuf_add(&c->out, "\n", 1);
 		c->newlines++;
 	}
 }
@@ -412,7 +373,7 @@ static void hard_break(ctx_t *c)
 	if (!c->out.len)
 		return;
 	if (c->newlines < 2 || c->pre) {
-		sb_bytes(&c->out, "\n", 1);
+		strbuf_add(&c->out, "\n", 1);
 		c->newlines++;
 	}
 }
@@ -608,7 +569,7 @@ typedef struct {
 /* Decode an attribute value (references, invalid UTF-8).  Caller frees. */
 static char *attr_value(slice_t v)
 {
-	strbuf_t sb = { 0 };
+	strbuf_t sb = STRBUF_INIT;
 	for (size_t i = 0; i < v.n;) {
 		uint32_t cp;
 		size_t n = 0;
@@ -616,12 +577,10 @@ static char *attr_value(slice_t v)
 			n = char_ref(v.p, v.n, i, true, &cp);
 		if (!n)
 			n = utf8_next(v.p, v.n, i, &cp);
-		sb_cp(&sb, sanitize_cp(cp));
+		strbuf_add_cp(&sb, sanitize_cp(cp));
 		i += n;
 	}
-	sb_bytes(&sb, "", 0);
-	sb.buf[sb.len] = '\0';
-	return sb.buf;
+	return strbuf_take(&sb);
 }
 
 /* Whether a whitespace-separated attribute value holds token (ASCII case-insensitive). */
@@ -953,9 +912,8 @@ static char *finish_text(ctx_t *c)
 		c->spans[kept++] = sp;
 	}
 	c->n_spans = kept;
-	char *text = xstrndup(c->out.buf ? c->out.buf + lead : "", end - lead);
-	free(c->out.buf);
-	c->out.buf = NULL;
+	char *text = xstrndup(strbuf_str(&c->out) + lead, end - lead);
+	strbuf_free(&c->out);
 	return text;
 }
 

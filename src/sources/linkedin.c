@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "../base/log.h"
+#include "../base/strbuf.h"
 #include "../base/url.h"
 #include "../base/xmalloc.h"
 #include "json.h"
@@ -196,19 +197,6 @@ char *linkedin_token_warning(const char *token_file_contents, const char *token_
 
 /* ---- little text ------------------------------------------------------------ */
 
-typedef struct {
-	char *s;
-	size_t len, cap;
-} buf_t;
-
-static void buf_add(buf_t *b, const char *s, size_t n)
-{
-	XGROW(b->s, b->cap, b->len + n + 1);
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
 static bool reserved(char c)
 {
 	return c && strchr("\\|{}@[]()<>#*_~", c) != NULL;
@@ -216,17 +204,17 @@ static bool reserved(char c)
 
 /* Read escaped text from s up to (not including) the unescaped stop char;
  * returns the index of the stop char, or 0 when missing within max bytes. */
-static size_t read_escaped(const char *s, size_t i, char stop, size_t max, buf_t *out)
+static size_t read_escaped(const char *s, size_t i, char stop, size_t max, strbuf_t *out)
 {
 	size_t start = i;
 	while (s[i] && s[i] != stop) {
 		if (i - start > max)
 			return 0;
 		if (s[i] == '\\' && reserved(s[i + 1])) {
-			buf_add(out, s + i + 1, 1);
+			strbuf_add(out, s + i + 1, 1);
 			i += 2;
 		} else {
-			buf_add(out, s + i, 1);
+			strbuf_add(out, s + i, 1);
 			i++;
 		}
 	}
@@ -234,20 +222,20 @@ static size_t read_escaped(const char *s, size_t i, char stop, size_t max, buf_t
 }
 
 /* "@[Name](urn:li:...)" at s+i: the mention's name and URN; *end after ')'. */
-static bool parse_mention(const char *s, size_t i, buf_t *name, buf_t *urn, size_t *end)
+static bool parse_mention(const char *s, size_t i, strbuf_t *name, strbuf_t *urn, size_t *end)
 {
 	size_t j = read_escaped(s, i + 2, ']', 300, name);
 	if (!j || s[j + 1] != '(' || name->len == 0)
 		return false;
 	size_t k = read_escaped(s, j + 2, ')', 300, urn);
-	if (!k || !urn_ok(urn->s, "urn:li:"))
+	if (!k || !urn_ok(urn->buf, "urn:li:"))
 		return false;
 	*end = k + 1;
 	return true;
 }
 
 /* "{hashtag|#|tag}" (sign '#', '\#' or the full-width U+FF03) at s+i. */
-static bool parse_hashtag(const char *s, size_t i, buf_t *tag, size_t *end)
+static bool parse_hashtag(const char *s, size_t i, strbuf_t *tag, size_t *end)
 {
 	size_t j = i + 9; /* past "{hashtag|" */
 	if (s[j] == '\\')
@@ -277,56 +265,56 @@ static char *mention_target(const char *urn)
 
 void linkedin_little_to_post(const char *s, post_t *p)
 {
-	buf_t out = { 0 };
-	buf_add(&out, "", 0);
+	strbuf_t out = STRBUF_INIT;
 	size_t i = 0;
 	while (s && s[i]) {
 		if (s[i] == '\\' && reserved(s[i + 1])) {
-			buf_add(&out, s + i + 1, 1);
+			strbuf_add(&out, s + i + 1, 1);
 			i += 2;
 			continue;
 		}
 		if (s[i] == '@' && s[i + 1] == '[') {
-			buf_t name = { 0 }, urn = { 0 };
+			strbuf_t name = STRBUF_INIT, urn = STRBUF_INIT;
 			size_t end;
 			if (parse_mention(s, i, &name, &urn, &end)) {
 				uint32_t start = (uint32_t)out.len;
-				buf_add(&out, name.s, name.len);
-				char *target = mention_target(urn.s);
+				strbuf_add(&out, name.buf, name.len);
+				char *target = mention_target(urn.buf);
 				post_add_span(p, SPAN_MENTION, start, (uint32_t)out.len, target);
 				free(target);
-				free(name.s);
-				free(urn.s);
+				strbuf_free(&name);
+				strbuf_free(&urn);
 				i = end;
 				continue;
 			}
-			free(name.s);
-			free(urn.s);
+			strbuf_free(&name);
+			strbuf_free(&urn);
 		}
 		if (s[i] == '{' && strncmp(s + i, "{hashtag|", 9) == 0) {
-			buf_t tag = { 0 };
+			strbuf_t tag = STRBUF_INIT;
 			size_t end;
 			if (parse_hashtag(s, i, &tag, &end)) {
 				uint32_t start = (uint32_t)out.len;
-				buf_add(&out, "#", 1);
-				buf_add(&out, tag.s, tag.len);
-				char *enc = url_encode(tag.s);
+				strbuf_adds(&out, "#");
+				strbuf_add(&out, tag.buf, tag.len);
+				char *enc = url_encode(tag.buf);
 				char *target = xasprintf("https://www.linkedin.com/feed/hashtag/%s/", enc);
 				post_add_span(p, SPAN_HASHTAG, start, (uint32_t)out.len, target);
 				free(target);
 				free(enc);
-				free(tag.s);
+				strbuf_free(&tag);
 				i = end;
 				continue;
 			}
-			free(tag.s);
+			strbuf_free(&tag);
 		}
-		buf_add(&out, s + i, 1);
+		strbuf_add(&out, s + i, 1);
 		i++;
 	}
+	size_t len = out.len;
 	free(p->text);
-	p->text = out.s;
-	if (out.len > LI_MAX_TEXT) {
+	p->text = strbuf_take(&out);
+	if (len > LI_MAX_TEXT) {
 		wire_utf8_cut(p->text, LI_MAX_TEXT);
 		size_t n = strlen(p->text);
 		for (size_t k = p->n_spans; k-- > 0;)
@@ -574,19 +562,15 @@ static net_request_t *li_next_request(source_t *s)
 		collect_wanted(s, &l->asked);
 		if (l->asked.n == 0) /* nothing left to resolve (cannot happen: handle() checked) */
 			return NULL;
-		buf_t b = { 0 };
-		char *head = xasprintf("%s/rest/images?ids=List(", l->base);
-		buf_add(&b, head, strlen(head));
-		free(head);
+		strbuf_t b = STRBUF_INIT;
+		strbuf_addf(&b, "%s/rest/images?ids=List(", l->base);
 		for (size_t i = 0; i < l->asked.n; i++) {
 			char *enc = url_encode(l->asked.urns[i]);
-			if (i)
-				buf_add(&b, ",", 1);
-			buf_add(&b, enc, strlen(enc));
+			strbuf_addf(&b, "%s%s", i ? "," : "", enc);
 			free(enc);
 		}
-		buf_add(&b, ")", 1);
-		url = b.s;
+		strbuf_adds(&b, ")");
+		url = strbuf_take(&b);
 	}
 	net_request_t *r = net_request_new(url);
 	free(url);
