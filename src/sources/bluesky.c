@@ -3,8 +3,10 @@
  *
  * Account sources make one request per cycle: the first page of the
  * account's feed on the public AppView (no login, ETag revalidation).  That
- * page is authoritative from its oldest entry on, so a post deleted upstream
- * disappears from the screen.
+ * page is authoritative from its oldest entry on (the whole feed when it has
+ * no cursor), so a post deleted upstream disappears from the screen; the
+ * page's keys and sort times are kept in the state, so that an entry gone
+ * from it (a withdrawn repost of an old post) is reported deleted too.
  *
  * Hashtag sources need a session on the login server (network.bluesky_login):
  * the token file holds "handle\napp-password".  The session (access and
@@ -14,7 +16,10 @@
  * else create a session, but never more than once per five minutes
  * (Bluesky allows 30 logins per 5 minutes and 300 a day per account) and
  * never before a 429's reset.  A session the server rejects is refreshed
- * or recreated once per cycle, never in a loop.
+ * or recreated once per cycle, never in a loop.  After the search, a
+ * re-check cycle asks app.bsky.feed.getPosts for the results shown before
+ * (see bluesky.h); a failing re-check costs the cycle nothing but the
+ * re-check.
  */
 #include "bluesky.h"
 
@@ -24,9 +29,11 @@
 #include <strings.h>
 
 #include "../base/log.h"
+#include "../base/strbuf.h"
 #include "../base/url.h"
 #include "../base/xmalloc.h"
 #include "json.h"
+#include "keylist.h"
 #include "timeparse.h"
 #include "wire.h"
 
@@ -39,7 +46,8 @@
 #define LOGIN_MIN_INTERVAL_S 300
 #define ACCESS_MARGIN_S 60
 #define ACCESS_ASSUMED_S (90 * 60)   /* when the JWT's exp cannot be read */
-#define MAX_STEPS_PER_CYCLE 5
+#define MAX_STEPS_PER_CYCLE 5  /* session and search requests; re-checks are bounded by their list */
+#define MAX_URI 1024           /* longer at-uris are not remembered */
 
 /* ---- small JSON helpers -------------------------------------------------- */
 
@@ -531,8 +539,10 @@ static void note_oldest(bluesky_stats_t *st, int64_t t)
 		st->oldest = t;
 }
 
-bool bluesky_parse_author_feed(const char *body, size_t len, const source_spec_t *spec,
-                               int64_t now, post_list_t *out, bluesky_stats_t *st, char **err)
+/* bluesky_parse_author_feed(), also noting each returned post's key and
+ * sort time in entries (may be NULL). */
+static bool parse_author_feed(const char *body, size_t len, const source_spec_t *spec, int64_t now,
+                              post_list_t *out, bluesky_stats_t *st, keylist_t *entries, char **err)
 {
 	bluesky_stats_t dummy;
 	if (!st)
@@ -547,6 +557,7 @@ bool bluesky_parse_author_feed(const char *body, size_t len, const source_spec_t
 		cJSON_Delete(root);
 		return false;
 	}
+	st->more = json_nstr(root, "cursor") != NULL;
 	const cJSON *item;
 	cJSON_ArrayForEach(item, feed) {
 		const cJSON *reason = json_get(item, "reason");
@@ -575,11 +586,19 @@ bool bluesky_parse_author_feed(const char *body, size_t len, const source_spec_t
 			post_free(p);
 			continue;
 		}
+		if (entries && strlen(p->key) <= MAX_URI)
+			keylist_put(entries, p->key, entry_time(item), 2 * FEED_LIMIT);
 		post_list_push(out, p);
 		st->posts++;
 	}
 	cJSON_Delete(root);
 	return true;
+}
+
+bool bluesky_parse_author_feed(const char *body, size_t len, const source_spec_t *spec,
+                               int64_t now, post_list_t *out, bluesky_stats_t *st, char **err)
+{
+	return parse_author_feed(body, len, spec, now, out, st, NULL, err);
 }
 
 bool bluesky_parse_search(const char *body, size_t len, const source_spec_t *spec,
@@ -674,7 +693,7 @@ int64_t bluesky_jwt_exp(const char *jwt)
 
 /* ---- the adapter --------------------------------------------------------- */
 
-typedef enum { PH_NONE, PH_FEED, PH_LOGIN, PH_REFRESH, PH_SEARCH } phase_t;
+typedef enum { PH_NONE, PH_FEED, PH_LOGIN, PH_REFRESH, PH_SEARCH, PH_RECHECK } phase_t;
 
 typedef struct {
 	bool hashtag;
@@ -688,12 +707,29 @@ typedef struct {
 	int64_t access_exp, refresh_exp;
 	int64_t last_login;     /* wall time of the last createSession attempt */
 	int64_t blocked_until;  /* no login before (429, or a failed login) */
+	keylist_t page;         /* accounts: keys and sort times of the last feed page */
+	keylist_t known;        /* hashtags: at-uris shown (and their dates), to re-check */
+	/* this run */
+	uint64_t cycles;
 	/* cycle */
 	phase_t phase;
 	int steps;
+	bool searched;          /* hashtags: the search of this cycle is done */
+	bool recheck;           /* hashtags: re-check the known results this cycle */
+	char **check;           /* at-uris to re-check this cycle */
+	size_t n_check, cap_check, at_check, n_asked;
 	source_status_t pending;  /* result when next_request has nothing to send */
 	char *pending_msg;
 } bsky_t;
+
+static void check_clear(bsky_t *b)
+{
+	for (size_t i = 0; i < b->n_check; i++)
+		free(b->check[i]);
+	free(b->check);
+	b->check = NULL;
+	b->n_check = b->cap_check = b->at_check = b->n_asked = 0;
+}
 
 static void clear_session(bsky_t *b, bool all)
 {
@@ -742,6 +778,8 @@ static void b_init(source_t *s, const cJSON *state)
 	}
 	b->last_login = (int64_t)json_int(state, "last_login", 0, 1LL << 40, 0);
 	b->blocked_until = (int64_t)json_int(state, "blocked_until", 0, 1LL << 40, 0);
+	keylist_load(&b->page, json_get(state, "page"), 2 * FEED_LIMIT, MAX_URI);
+	keylist_load(&b->known, json_get(state, "known"), BLUESKY_RECHECK_MAX, MAX_URI);
 }
 
 static void b_begin(source_t *s)
@@ -749,6 +787,12 @@ static void b_begin(source_t *s)
 	bsky_t *b = s->priv;
 	b->phase = PH_NONE;
 	b->steps = 0;
+	/* the first cycle after a start re-checks too: posts may have been
+	 * deleted while balie was not running */
+	b->recheck = b->hashtag && b->cycles % BLUESKY_RECHECK_EVERY == 0;
+	b->cycles++;
+	b->searched = false;
+	check_clear(b);
 	b->pending = SRC_DONE;
 	free(b->pending_msg);
 	b->pending_msg = NULL;
@@ -809,6 +853,26 @@ static net_request_t *feed_request(source_t *s, bsky_t *b)
 	return r;
 }
 
+/* app.bsky.feed.getPosts for the next BLUESKY_GETPOSTS_MAX at-uris to re-check. */
+static net_request_t *recheck_request(bsky_t *b)
+{
+	strbuf_t url = STRBUF_INIT;
+	strbuf_addf(&url, "%s/xrpc/app.bsky.feed.getPosts?", b->base);
+	b->n_asked = 0;
+	for (size_t i = b->at_check; i < b->n_check && b->n_asked < BLUESKY_GETPOSTS_MAX; i++) {
+		char *enc = url_encode(b->check[i]);
+		strbuf_addf(&url, "%suris=%s", b->n_asked ? "&" : "", enc);
+		free(enc);
+		b->n_asked++;
+	}
+	char *u = strbuf_take(&url);
+	net_request_t *r = json_request(u);
+	free(u);
+	wire_bearer(r, b->access);
+	b->phase = PH_RECHECK;
+	return r;
+}
+
 static net_request_t *session_step(source_t *s, bsky_t *b)
 {
 	const char *tag = b->subject;
@@ -825,7 +889,10 @@ static net_request_t *session_step(source_t *s, bsky_t *b)
 		clear_session(b, true); /* the token file now names another account */
 	int64_t now = s->now;
 	net_request_t *r = NULL;
-	if (b->access && b->access_exp > now + ACCESS_MARGIN_S) {
+	if (b->access && b->access_exp > now + ACCESS_MARGIN_S && b->searched) {
+		if (b->at_check < b->n_check)
+			r = recheck_request(b); /* else the cycle is complete */
+	} else if (b->access && b->access_exp > now + ACCESS_MARGIN_S) {
 		char *q = url_encode(tag);
 		char *url = xasprintf("%s/xrpc/app.bsky.feed.searchPosts?q=%%23%s&sort=latest&limit=%d",
 		                      b->base, q, SEARCH_LIMIT);
@@ -875,11 +942,13 @@ static net_request_t *b_next_request(source_t *s)
 	bsky_t *b = s->priv;
 	if (b->pending != SRC_DONE)
 		return NULL;
-	if (b->steps >= MAX_STEPS_PER_CYCLE) {
+	bool rechecking = b->searched && b->access && b->access_exp > s->now + ACCESS_MARGIN_S;
+	if (!rechecking && b->steps >= MAX_STEPS_PER_CYCLE) {
 		set_pending(b, SRC_ERR_DATA, xstrdup("Bluesky keeps rejecting the session; trying again later"));
 		return NULL;
 	}
-	b->steps++;
+	if (!rechecking)
+		b->steps++;
 	if (!b->base) {
 		set_pending(b, SRC_ERR_CONFIG,
 		            xasprintf("Bluesky service URL %s is not allowed (https only; http only to this machine)",
@@ -987,18 +1056,30 @@ static source_status_t handle_feed(source_t *s, bsky_t *bs, const net_response_t
 	}
 	char *err = NULL;
 	bluesky_stats_t st;
-	if (!bluesky_parse_author_feed(r->body, r->body_len, s->spec, s->now, &b->posts, &st, &err)) {
+	keylist_t entries = KEYLIST_INIT;
+	if (!parse_author_feed(r->body, r->body_len, s->spec, s->now, &b->posts, &st, &entries, &err)) {
 		source_batch_message(b, "Bluesky account @%s: %s", bs->subject, err);
 		free(err);
+		keylist_clear(&entries);
 		return SRC_ERR_DATA;
 	}
 	const char *etag = net_response_header(r, "etag");
 	free(bs->etag);
 	bs->etag = wire_header_safe(etag, 512) ? xstrdup(etag) : NULL;
 	if (st.oldest > 0) {
-		/* every post of this account from the oldest entry on is in the page */
+		/* every post of this account from the oldest entry on is in the
+		 * page; without a cursor the page is the whole feed */
 		b->authoritative = true;
-		b->window_start = st.oldest;
+		b->window_start = st.more ? st.oldest : INT64_MIN;
+		/* what the last page showed in that window and this one lacks */
+		for (size_t i = 0; i < bs->page.n; i++)
+			if (keylist_find(&entries, bs->page.items[i].key) < 0 &&
+			    (!st.more || bs->page.items[i].t >= st.oldest))
+				source_batch_add_deleted(b, bs->page.items[i].key);
+		keylist_clear(&bs->page);
+		bs->page = entries;
+	} else {
+		keylist_clear(&entries); /* an empty page proves nothing */
 	}
 	source_batch_message(b, "%zu posts%s", st.posts,
 	                     st.hidden ? " (some hidden by labels)" : "");
@@ -1090,7 +1171,87 @@ static source_status_t handle_search(source_t *s, bsky_t *bs, const net_response
 		return SRC_ERR_DATA;
 	}
 	source_batch_message(b, "%zu posts", st.posts);
-	return SRC_DONE;
+	bs->searched = true;
+	/* the results shown before and not in this answer are re-checked */
+	if (bs->recheck)
+		for (size_t i = 0; i < bs->known.n; i++) {
+			char *key = xasprintf("bluesky:%s", bs->known.items[i].key);
+			if (post_list_find(&b->posts, key) < 0) {
+				XGROW(bs->check, bs->cap_check, bs->n_check + 1);
+				bs->check[bs->n_check++] = xstrdup(bs->known.items[i].key);
+			}
+			free(key);
+		}
+	for (size_t i = 0; i < b->posts.len; i++) {
+		const post_t *p = b->posts.items[i];
+		if (p->id && strlen(p->id) <= MAX_URI)
+			keylist_put(&bs->known, p->id, p->created, BLUESKY_RECHECK_MAX);
+	}
+	return bs->n_check ? SRC_CONTINUE : SRC_DONE;
+}
+
+/* The answer to a getPosts re-check: asked at-uris missing from it, or
+ * hidden by a label now, were deleted.  Any failure only ends the re-check:
+ * the search results of the cycle stand. */
+static source_status_t handle_recheck(source_t *s, bsky_t *bs, const net_response_t *r, source_batch_t *b)
+{
+	if (r->error == NET_OK && (r->status == 401 || (r->status == 400 && (error_is(r, "ExpiredToken") ||
+	                                                                      error_is(r, "InvalidToken"))))) {
+		clear_session(bs, false); /* refresh, then the re-check goes on */
+		return SRC_CONTINUE;
+	}
+	char *err = NULL;
+	cJSON *root = r->error == NET_OK && r->status == 200 ? json_parse_body(r->body, r->body_len, true, &err) : NULL;
+	const cJSON *posts = json_get(root, "posts");
+	if (!cJSON_IsArray(posts)) {
+		char *why;
+		if (r->error != NET_OK)
+			why = xstrdup(net_error_name(r->error));
+		else if (r->status != 200)
+			why = xasprintf("HTTP %d", r->status);
+		else
+			why = xstrdup(err ? err : "the response has no \"posts\" list");
+		if (r->status == 429)
+			b->retry_at = retry_time(r, s->now, 300);
+		char *key = xasprintf("bluesky-recheck:%s", s->spec->key);
+		log_event(key, LOG_LVL_WARN, "bluesky", "hashtag #%s: could not re-check %zu earlier posts for "
+		          "deletion (%s); trying again in %d refreshes", bs->subject, bs->n_check - bs->at_check, why,
+		          BLUESKY_RECHECK_EVERY);
+		free(key);
+		free(why);
+		free(err);
+		cJSON_Delete(root);
+		return SRC_DONE;
+	}
+	size_t end = bs->at_check + bs->n_asked;
+	for (size_t i = bs->at_check; i < end && i < bs->n_check; i++) {
+		const cJSON *view = NULL, *it;
+		cJSON_ArrayForEach(it, posts) {
+			const char *uri = json_str(it, "uri");
+			if (uri && strcmp(uri, bs->check[i]) == 0) {
+				view = it;
+				break;
+			}
+		}
+		bool deleted = view == NULL;
+		if (view) {
+			bluesky_stats_t st = { 0 };
+			post_t *p = bluesky_post_from_view(view, s->spec, s->now, &st);
+			deleted = !p && st.hidden; /* a label hides it now */
+			post_free(p);
+		}
+		if (deleted) {
+			char *key = xasprintf("bluesky:%s", bs->check[i]);
+			source_batch_add_deleted(b, key);
+			free(key);
+			keylist_remove(&bs->known, bs->check[i]);
+		}
+	}
+	cJSON_Delete(root);
+	bs->at_check = end;
+	if (b->n_deleted)
+		source_batch_message(b, "%zu posts; %zu earlier ones deleted or hidden since", b->posts.len, b->n_deleted);
+	return bs->at_check < bs->n_check ? SRC_CONTINUE : SRC_DONE;
 }
 
 static source_status_t b_handle(source_t *s, const net_response_t *r, source_batch_t *b)
@@ -1104,6 +1265,8 @@ static source_status_t b_handle(source_t *s, const net_response_t *r, source_bat
 			                      ? bs->blocked_until : bs->last_login + LOGIN_MIN_INTERVAL_S;
 		return bs->pending;
 	}
+	if (bs->phase == PH_RECHECK)
+		return handle_recheck(s, bs, r, b);
 	source_status_t st;
 	if (common_failure(s, r, b, &st))
 		return st;
@@ -1115,6 +1278,7 @@ static source_status_t b_handle(source_t *s, const net_response_t *r, source_bat
 		return handle_session(s, bs, r, b);
 	case PH_SEARCH:
 		return handle_search(s, bs, r, b);
+	case PH_RECHECK: /* handled above */
 	case PH_NONE:
 		break;
 	}
@@ -1145,6 +1309,10 @@ static cJSON *b_save_state(source_t *s)
 		cJSON_AddNumberToObject(o, "last_login", (double)b->last_login);
 	if (b->blocked_until)
 		cJSON_AddNumberToObject(o, "blocked_until", (double)b->blocked_until);
+	if (b->page.n)
+		cJSON_AddItemToObject(o, "page", keylist_save(&b->page));
+	if (b->known.n)
+		cJSON_AddItemToObject(o, "known", keylist_save(&b->known));
 	return o;
 }
 
@@ -1158,6 +1326,9 @@ static void b_destroy(source_t *s)
 	free(b->base);
 	free(b->etag);
 	free(b->pending_msg);
+	keylist_clear(&b->page);
+	keylist_clear(&b->known);
+	check_clear(b);
 	free(b);
 	s->priv = NULL;
 }

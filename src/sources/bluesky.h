@@ -10,6 +10,16 @@
  * ones dropped.  Posts labelled porn, sexual, graphic-media, !hide or
  * !no-unauthenticated (on the post, in its record, or on its author) are
  * not returned at all; negated and expired labels do not count.
+ *
+ * Deleted posts: an author feed's first page is authoritative from its
+ * oldest entry on (from the beginning when it has no cursor), and the
+ * adapter reports the entries of the previous page that are gone (a
+ * withdrawn repost keeps its original's date, so the window alone would
+ * miss it).  Hashtag results come and go, so the adapter remembers the
+ * newest BLUESKY_RECHECK_MAX results it showed and asks for them again
+ * with app.bsky.feed.getPosts (25 per request) on the first cycle after a
+ * start and every BLUESKY_RECHECK_EVERY cycles: those missing from the
+ * answer, or now hidden by a label, are reported deleted.
  */
 #ifndef BALIE_BLUESKY_H
 #define BALIE_BLUESKY_H
@@ -25,6 +35,11 @@
 
 /* Text of a quoted post is cut to this many bytes in its card's title. */
 #define BLUESKY_QUOTE_MAX 280
+/* Hashtag results re-checked for deletion, and how often (in cycles). */
+#define BLUESKY_RECHECK_MAX 100
+#define BLUESKY_RECHECK_EVERY 10
+/* URIs per app.bsky.feed.getPosts request (the API's limit). */
+#define BLUESKY_GETPOSTS_MAX 25
 
 /* Counts of what a parse left out, for logs and tests. */
 typedef struct {
@@ -35,6 +50,7 @@ typedef struct {
 	size_t reposts;      /* dropped: reposts and spec->include_boosts false */
 	size_t bad_facets;   /* facets dropped (out of bounds, split characters, overlaps) */
 	int64_t oldest;      /* sort time of the oldest feed entry seen (0 = none) */
+	bool more;           /* the answer has a cursor: older entries exist */
 } bluesky_stats_t;
 
 /* Parse an app.bsky.feed.getAuthorFeed body ({"feed":[feedViewPost...]})

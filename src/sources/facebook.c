@@ -2,6 +2,16 @@
  * facebook: the Facebook Page adapter.  See facebook.h for the cycle, the
  * error classes and the rate-limit rule.
  *
+ * Paging: a cycle reads the newest page; when balie has seen the Page
+ * before and that page does not reach back to the newest post it has (more
+ * than a page was posted since), it asks for the next pages, at most
+ * FB_MAX_PAGES in all.  Graph's paging.next is an absolute URL that carries
+ * the access token in its query: it is never used, logged or stored; the
+ * next request is rebuilt from the paging.cursors.after cursor, with the
+ * token in the Authorization header as always.  The newest post and the
+ * ETag are committed only when a cycle completes, so a cycle that fails
+ * half-way is repeated whole.
+ *
  * The design choice worth knowing: everything Graph says about trouble is in
  * the JSON body ("error": {code, error_subcode, message, fbtrace_id}) and in
  * usage headers, so handle() reads both on every answer, whatever the HTTP
@@ -27,7 +37,9 @@
 #include "timeparse.h"
 #include "wire.h"
 
-#define FB_LIMIT 10               /* posts asked per cycle */
+#define FB_LIMIT 10               /* posts asked per page */
+#define FB_MAX_PAGES 3            /* posts pages per cycle when catching up */
+#define FB_MAX_CURSOR 512         /* bytes of a paging cursor */
 #define FB_MAX_POSTS 25           /* never take more from one answer */
 #define FB_MAX_MEDIA 10           /* photos kept from one album */
 #define FB_MAX_TEXT (32 * 1024)   /* bytes of message kept */
@@ -166,7 +178,17 @@ typedef struct {
 	int64_t hold_until;   /* no requests before this (usage or rate limit) */
 	int rate_strikes;     /* consecutive rate-limit answers */
 	bool lean_fields;     /* Graph rejected unshimmed_url: do without */
+	char *newest_id;      /* newest post of the last complete cycle (persisted) */
+	int64_t newest_created;
 	step_t step;
+	/* this cycle */
+	int pages;            /* posts pages read */
+	char *after;          /* cursor of the next page to ask for, or NULL */
+	char *cycle_etag;     /* the first page's ETag, committed when the cycle completes */
+	char *cycle_newest_id;
+	int64_t cycle_newest_created;
+	int64_t cycle_oldest; /* oldest created_time seen (INT64_MAX: none) */
+	int cycle_seen, cycle_skipped;
 } fb_t;
 
 static bool page_id_valid(const char *id)
@@ -213,6 +235,25 @@ static void fb_init(source_t *s, const cJSON *state)
 	long st = jnum(state, "rate_strikes", 0);
 	f->rate_strikes = st > 0 && st < 16 ? (int)st : 0;
 	f->lean_fields = json_true(state, "lean_fields");
+	const cJSON *newest = json_get(state, "newest");
+	const char *nid = jtext(newest, "id");
+	int64_t nc = (int64_t)json_int(newest, "created", 1, 1LL << 40, 0);
+	if (nid && strlen(nid) <= 200 && nc > 0) {
+		f->newest_id = xstrdup(nid);
+		f->newest_created = nc;
+	}
+}
+
+static void cycle_clear(fb_t *f)
+{
+	f->pages = 0;
+	free(f->after);
+	free(f->cycle_etag);
+	free(f->cycle_newest_id);
+	f->after = f->cycle_etag = f->cycle_newest_id = NULL;
+	f->cycle_newest_created = 0;
+	f->cycle_oldest = INT64_MAX;
+	f->cycle_seen = f->cycle_skipped = 0;
 }
 
 static void fb_begin(source_t *s)
@@ -221,6 +262,7 @@ static void fb_begin(source_t *s)
 	bool stale = !f->page_name || f->page_fetched <= 0 || s->now - f->page_fetched >= FB_PAGE_REFRESH_S ||
 	             f->page_fetched > s->now + FB_PAGE_REFRESH_S;
 	f->step = stale ? STEP_PAGE : STEP_POSTS;
+	cycle_clear(f);
 }
 
 static const char *fields_full =
@@ -248,15 +290,20 @@ static net_request_t *fb_next_request(source_t *s)
 	char *id = url_encode(f->page_id);
 	char *fields = url_encode(f->step == STEP_PAGE ? fields_page : f->lean_fields ? fields_lean : fields_full);
 	char *url;
-	if (f->step == STEP_PAGE)
+	if (f->step == STEP_PAGE) {
 		url = xasprintf("%s/%s/%s?fields=%s", f->base, ver, id, fields);
-	else
+	} else if (f->after) { /* rebuilt from the cursor: never paging.next itself */
+		char *after = url_encode(f->after);
+		url = xasprintf("%s/%s/%s/posts?fields=%s&limit=%d&after=%s", f->base, ver, id, fields, FB_LIMIT, after);
+		free(after);
+	} else {
 		url = xasprintf("%s/%s/%s/posts?fields=%s&limit=%d", f->base, ver, id, fields, FB_LIMIT);
+	}
 	net_request_t *r = net_request_new(url);
 	wire_bearer(r, token);
 	free(token);
 	net_request_add_header(r, "Accept", "application/json");
-	if (f->step == STEP_POSTS && f->etag)
+	if (f->step == STEP_POSTS && f->etag && !f->after)
 		net_request_add_header(r, "If-None-Match", f->etag);
 	free(url);
 	free(fields);
@@ -687,16 +734,27 @@ static post_t *parse_post(source_t *s, const cJSON *item, int64_t created)
 	return p;
 }
 
-static source_status_t parse_posts(source_t *s, const cJSON *root, source_batch_t *b)
+/* A paging cursor fit to go back into a URL, or NULL. */
+static const char *cursor_of(const cJSON *root)
+{
+	const char *c = jtext(json_get(json_get(root, "paging"), "cursors"), "after");
+	return c && strlen(c) <= FB_MAX_CURSOR && wire_header_safe(c, FB_MAX_CURSOR) ? c : NULL;
+}
+
+/* One page of posts into b.  Sets *reached when the page goes back to the
+ * newest post of the last complete cycle (or beyond), *fresh to the number
+ * of posts not already in this cycle's batch. */
+static source_status_t parse_posts(source_t *s, const cJSON *root, source_batch_t *b, bool *reached, int *fresh)
 {
 	fb_t *f = s->priv;
+	*reached = false;
+	*fresh = 0;
 	const cJSON *data = json_get(root, "data");
 	if (!cJSON_IsArray(data)) {
 		source_batch_message(b, "Facebook Page %s: the answer has no list of posts", f->page_id);
 		return SRC_ERR_DATA;
 	}
-	int seen = 0, skipped = 0;
-	int64_t oldest = INT64_MAX;
+	int seen = 0;
 	const cJSON *item;
 	cJSON_ArrayForEach(item, data) {
 		if (seen >= FB_MAX_POSTS)
@@ -704,39 +762,86 @@ static source_status_t parse_posts(source_t *s, const cJSON *root, source_batch_
 		seen++;
 		const char *id = cJSON_IsObject(item) ? jtext(item, "id") : NULL;
 		if (!id || strlen(id) > 200) {
-			skipped++;
+			f->cycle_skipped++;
 			continue;
 		}
 		int64_t created = parse_graph_time(json_str(item, "created_time"));
-		if (created > 0 && created < oldest)
-			oldest = created;
+		if (created > 0 && created < f->cycle_oldest)
+			f->cycle_oldest = created;
+		if (f->newest_id && (strcmp(id, f->newest_id) == 0 || (created > 0 && created <= f->newest_created)))
+			*reached = true;
+		char *key = xasprintf("facebook:%s", id);
+		bool again = post_list_find(&b->posts, key) >= 0;
 		if (json_true(item, "is_hidden") || json_true(item, "is_expired") ||
 		    cJSON_IsFalse(json_get(item, "is_published"))) {
-			char *key = xasprintf("facebook:%s", id);
 			source_batch_add_deleted(b, key);
 			free(key);
 			continue;
 		}
+		free(key);
+		if (again)
+			continue; /* a page that repeats itself: nothing new */
 		if (created <= 0) {
-			skipped++;
+			f->cycle_skipped++;
 			continue;
 		}
+		(*fresh)++;
 		post_t *p = parse_post(s, item, created);
 		if (!*p->text && p->n_media == 0 && !p->card) {
 			post_free(p); /* nothing to show */
 			continue;
 		}
+		if (created > f->cycle_newest_created) {
+			f->cycle_newest_created = created;
+			free(f->cycle_newest_id);
+			f->cycle_newest_id = xstrdup(id);
+		}
 		post_list_push(&b->posts, p);
 	}
-	/* The answer is the Page's newest posts: what is missing inside its
-	 * time window was deleted.  An empty answer proves nothing. */
+	f->cycle_seen += seen;
+	f->pages++;
+	return SRC_DONE;
+}
+
+/* After a page of posts: ask for the next one, or complete the cycle. */
+static source_status_t posts_page_done(source_t *s, const cJSON *root, source_batch_t *b, bool reached, int fresh)
+{
+	fb_t *f = s->priv;
 	bool more = cJSON_IsString(json_get(json_get(root, "paging"), "next"));
-	if (seen > 0 && skipped == 0 && oldest != INT64_MAX) {
-		b->authoritative = true;
-		b->window_start = more || seen >= FB_LIMIT ? oldest : 0;
+	const char *cursor = more ? cursor_of(root) : NULL;
+	if (f->newest_id && !reached && cursor && fresh > 0 && f->pages < FB_MAX_PAGES &&
+	    (!f->after || strcmp(cursor, f->after) != 0)) {
+		/* more was posted than one page since the last cycle: catch up */
+		free(f->after);
+		f->after = xstrdup(cursor);
+		return SRC_CONTINUE;
 	}
-	if (skipped)
-		log_debug("facebook", "Facebook Page %s: %d post(s) without id or date skipped", f->page_id, skipped);
+	/* The answers are the Page's newest posts: what is missing inside their
+	 * time window was deleted.  An empty answer proves nothing. */
+	if (f->cycle_seen > 0 && f->cycle_skipped == 0 && f->cycle_oldest != INT64_MAX) {
+		b->authoritative = true;
+		b->window_start = more || f->cycle_seen >= FB_LIMIT * f->pages ? f->cycle_oldest : 0;
+	}
+	if (f->cycle_skipped)
+		log_debug("facebook", "Facebook Page %s: %d post(s) without id or date skipped", f->page_id,
+		          f->cycle_skipped);
+	if (more && !reached && f->newest_id && f->pages >= FB_MAX_PAGES)
+		log_info("facebook", "Facebook Page %s: more than %d pages of new posts; older ones are not fetched",
+		         f->page_id, FB_MAX_PAGES);
+	/* the cycle is complete: commit what the next one starts from */
+	if (f->cycle_newest_id && f->cycle_newest_created >= f->newest_created) {
+		free(f->newest_id);
+		f->newest_id = f->cycle_newest_id;
+		f->newest_created = f->cycle_newest_created;
+		f->cycle_newest_id = NULL;
+	}
+	free(f->etag);
+	f->etag = f->cycle_etag;
+	f->cycle_etag = NULL;
+	f->step = STEP_END;
+	f->rate_strikes = 0;
+	if (f->pages > 1)
+		source_batch_message(b, "%zu posts from %d pages", b->posts.len, f->pages);
 	return SRC_DONE;
 }
 
@@ -793,7 +898,7 @@ static source_status_t fb_handle(source_t *s, const net_response_t *r, source_ba
 		return SRC_ERR_NETWORK;
 	}
 	note_usage(s, r);
-	if (r->status == 304 && step == STEP_POSTS) {
+	if (r->status == 304 && step == STEP_POSTS && f->pages == 0) {
 		f->step = STEP_END;
 		f->rate_strikes = 0;
 		return SRC_NOT_MODIFIED;
@@ -853,13 +958,16 @@ static source_status_t fb_handle(source_t *s, const net_response_t *r, source_ba
 		f->step = STEP_POSTS;
 		st = SRC_CONTINUE;
 	} else {
-		st = parse_posts(s, root, b);
+		bool first = f->pages == 0, reached;
+		int fresh;
+		st = parse_posts(s, root, b, &reached, &fresh);
 		if (st == SRC_DONE) {
-			f->step = STEP_END;
-			f->rate_strikes = 0;
-			const char *etag = net_response_header(r, "ETag");
-			free(f->etag);
-			f->etag = etag && strlen(etag) < 256 && !strpbrk(etag, "\r\n") ? xstrdup(etag) : NULL;
+			if (first) {
+				const char *etag = net_response_header(r, "ETag");
+				free(f->cycle_etag);
+				f->cycle_etag = etag && strlen(etag) < 256 && !strpbrk(etag, "\r\n") ? xstrdup(etag) : NULL;
+			}
+			st = posts_page_done(s, root, b, reached, fresh);
 		}
 	}
 	if (st != SRC_CONTINUE && st != SRC_DONE)
@@ -892,6 +1000,11 @@ static cJSON *fb_save_state(source_t *s)
 		cJSON_AddNumberToObject(o, "rate_strikes", f->rate_strikes);
 	if (f->lean_fields)
 		cJSON_AddTrueToObject(o, "lean_fields");
+	if (f->newest_id) {
+		cJSON *newest = cJSON_AddObjectToObject(o, "newest");
+		cJSON_AddStringToObject(newest, "id", f->newest_id);
+		cJSON_AddNumberToObject(newest, "created", (double)f->newest_created);
+	}
 	return o;
 }
 
@@ -907,6 +1020,8 @@ static void fb_destroy(source_t *s)
 	free(f->page_link);
 	free(f->page_username);
 	free(f->etag);
+	free(f->newest_id);
+	cycle_clear(f);
 	free(f);
 	s->priv = NULL;
 }

@@ -13,6 +13,16 @@
  * The adapter around it is one conditional GET per cycle (If-None-Match /
  * If-Modified-Since from the last 200), and remembers when it first saw
  * each undated item, so such an item keeps its place in the loop.
+ *
+ * Withdrawn items: the adapter also remembers the items of the last fetch
+ * (keys in document order, with their dates).  An item that is no longer
+ * in the feed has either been withdrawn or dropped off the end because
+ * newer items pushed it out.  It is taken as withdrawn, and reported as
+ * deleted, when the fetch brought no new item that could have pushed it
+ * out, when it is dated no earlier than the oldest dated item still there,
+ * or (undated) when an item listed after it is still there.  A feed that
+ * parses but holds no items deletes nothing: an empty answer is too often
+ * a passing fault of the site.
  */
 #include "rss.h"
 
@@ -30,10 +40,12 @@
 
 #include "../base/log.h"
 #include "../base/sha256.h"
+#include "../base/strbuf.h"
 #include "../base/url.h"
 #include "../base/xmalloc.h"
 #include "html.h"
 #include "json.h"
+#include "keylist.h"
 #include "timeparse.h"
 #include "wire.h"
 
@@ -51,37 +63,20 @@
 #define MAX_FIELD (256 * 1024)   /* bytes of text kept per element */
 #define MAX_URL 4096
 #define MAX_FIRST_SEEN 500
+#define MAX_ITEM_KEY 4096        /* longer item keys are not remembered */
 
 /* ---- small helpers ------------------------------------------------------- */
 
-typedef struct {
-	char *buf;
-	size_t len, cap;
-} sbuf_t;
-
-static void sb_add(sbuf_t *b, const char *s, size_t n)
-{
-	XGROW(b->buf, b->cap, b->len + n + 1);
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-}
-
-static void sb_adds(sbuf_t *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
 /* Append text with & < > " escaped (for re-serialised xhtml). */
-static void sb_add_escaped(sbuf_t *b, const char *s, size_t n)
+static void add_escaped(strbuf_t *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		switch (s[i]) {
-		case '&': sb_adds(b, "&amp;"); break;
-		case '<': sb_adds(b, "&lt;"); break;
-		case '>': sb_adds(b, "&gt;"); break;
-		case '"': sb_adds(b, "&quot;"); break;
-		default: sb_add(b, s + i, 1); break;
+		case '&': strbuf_adds(b, "&amp;"); break;
+		case '<': strbuf_adds(b, "&lt;"); break;
+		case '>': strbuf_adds(b, "&gt;"); break;
+		case '"': strbuf_adds(b, "&quot;"); break;
+		default: strbuf_add(b, s + i, 1); break;
 		}
 	}
 }
@@ -214,7 +209,7 @@ typedef struct {
 	int cap_depth;
 	bool cap_xhtml;        /* re-serialise child elements as markup */
 	bool cap_html;         /* the captured text is HTML */
-	sbuf_t text;
+	strbuf_t text;
 	bool text_capped;
 	item_t it;
 	char *ch_title, *ch_link, *ch_image, *ch_icon, *ch_logo, *ch_webicon, *ch_lang;
@@ -309,9 +304,7 @@ static void begin_capture(ctx_t *c, field_t f, bool html, bool xhtml)
 	c->cap_depth = c->depth;
 	c->cap_html = html || xhtml;
 	c->cap_xhtml = xhtml;
-	c->text.len = 0;
-	if (c->text.buf)
-		c->text.buf[0] = '\0';
+	strbuf_reset(&c->text);
 	c->text_capped = false;
 }
 
@@ -474,21 +467,21 @@ static void XMLCALL on_start(void *ud, const XML_Char *full, const XML_Char **at
 	if (c->cap != F_NONE) {
 		if (c->cap_xhtml) {
 			/* xhtml content: write the element back as markup */
-			sb_adds(&c->text, "<");
-			sb_adds(&c->text, name);
+			strbuf_adds(&c->text, "<");
+			strbuf_adds(&c->text, name);
 			for (size_t i = 0; atts[i]; i += 2) {
 				const char *an = strrchr(atts[i], ' ');
 				an = an ? an + 1 : atts[i];
 				if (strcmp(an, "href") == 0 || strcmp(an, "src") == 0 || strcmp(an, "alt") == 0 ||
 				    strcmp(an, "class") == 0) {
-					sb_adds(&c->text, " ");
-					sb_adds(&c->text, an);
-					sb_adds(&c->text, "=\"");
-					sb_add_escaped(&c->text, atts[i + 1], strlen(atts[i + 1]));
-					sb_adds(&c->text, "\"");
+					strbuf_adds(&c->text, " ");
+					strbuf_adds(&c->text, an);
+					strbuf_adds(&c->text, "=\"");
+					add_escaped(&c->text, atts[i + 1], strlen(atts[i + 1]));
+					strbuf_adds(&c->text, "\"");
 				}
 			}
-			sb_adds(&c->text, ">");
+			strbuf_adds(&c->text, ">");
 		}
 		return;
 	}
@@ -543,9 +536,9 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 		return;
 	}
 	if (c->cap_xhtml)
-		sb_add_escaped(&c->text, s, (size_t)len);
+		add_escaped(&c->text, s, (size_t)len);
 	else
-		sb_add(&c->text, s, (size_t)len);
+		strbuf_add(&c->text, s, (size_t)len);
 }
 
 static char **field_slot(ctx_t *c, field_t f)
@@ -581,7 +574,7 @@ static void end_capture(ctx_t *c)
 {
 	field_t f = c->cap;
 	c->cap = F_NONE;
-	const char *t = c->text.buf ? c->text.buf : "";
+	const char *t = strbuf_str(&c->text);
 	if (f == F_CH_TTL) {
 		long v = strtol(t, NULL, 10);
 		c->out->ttl_min = v > 0 && v < 100000 ? (int)v : 0;
@@ -613,9 +606,9 @@ static void XMLCALL on_end(void *ud, const XML_Char *full)
 			end_capture(c);
 		} else if (c->cap_xhtml) {
 			const char *sp = strrchr(full, ' ');
-			sb_adds(&c->text, "</");
-			sb_adds(&c->text, sp ? sp + 1 : full);
-			sb_adds(&c->text, ">");
+			strbuf_adds(&c->text, "</");
+			strbuf_adds(&c->text, sp ? sp + 1 : full);
+			strbuf_adds(&c->text, ">");
 		}
 	}
 	if (c->depth == c->ignore_depth)
@@ -960,7 +953,7 @@ static char *lang_code(const char *l)
 static void ctx_free(ctx_t *c)
 {
 	item_clear(&c->it);
-	free(c->text.buf);
+	strbuf_free(&c->text);
 	free(c->ch_title);
 	free(c->ch_link);
 	free(c->ch_image);
@@ -1053,6 +1046,7 @@ typedef struct {
 	char *etag, *last_modified;
 	seen_t *seen;           /* first-seen times of undated items */
 	size_t n_seen, cap_seen;
+	keylist_t items;        /* the last fetch's items in document order; date or 0 */
 	bool sent;
 } rss_t;
 
@@ -1077,6 +1071,7 @@ static void r_init(source_t *s, const cJSON *state)
 		XGROW(r->seen, r->cap_seen, r->n_seen + 1);
 		r->seen[r->n_seen++] = (seen_t){ xstrdup(it->string), (int64_t)it->valuedouble };
 	}
+	keylist_load(&r->items, json_get(state, "items"), RSS_MAX_ITEMS, MAX_ITEM_KEY);
 }
 
 static void r_begin(source_t *s)
@@ -1116,6 +1111,34 @@ static int64_t first_seen(rss_t *r, const char *key, int64_t now)
 	return now;
 }
 
+/* Whether an item listed after position i of the last fetch is in now. */
+static bool later_item_stays(const keylist_t *before, size_t i, const keylist_t *now)
+{
+	for (size_t j = i + 1; j < before->n; j++)
+		if (keylist_find(now, before->items[j].key) >= 0)
+			return true;
+	return false;
+}
+
+/* Report the items of the last fetch that were withdrawn (see the design
+ * note at the top); now becomes the last fetch. */
+static void report_withdrawn(rss_t *r, keylist_t *now, size_t fresh, int64_t oldest, source_batch_t *b)
+{
+	if (now->n > 0) {
+		for (size_t i = 0; i < r->items.n; i++) {
+			const keylist_item_t *g = &r->items.items[i];
+			if (keylist_find(now, g->key) >= 0)
+				continue;
+			bool withdrawn = fresh == 0 || (g->t != 0 && oldest != 0 && g->t >= oldest) ||
+			                 (g->t == 0 && later_item_stays(&r->items, i, now));
+			if (withdrawn)
+				source_batch_add_deleted(b, g->key);
+		}
+	}
+	keylist_clear(&r->items);
+	r->items = *now;
+	*now = (keylist_t)KEYLIST_INIT;
+}
 
 static source_status_t r_handle(source_t *s, const net_response_t *resp, source_batch_t *b)
 {
@@ -1159,8 +1182,14 @@ static source_status_t r_handle(source_t *s, const net_response_t *resp, source_
 			st = SRC_ERR_DATA;
 		} else {
 			int64_t oldest = 0;
+			keylist_t now_items = KEYLIST_INIT;
+			size_t fresh = 0;
 			for (size_t i = 0; i < f.posts.len; i++) {
 				post_t *p = f.posts.items[i];
+				if (strlen(p->key) <= MAX_ITEM_KEY)
+					keylist_put(&now_items, p->key, p->created, RSS_MAX_ITEMS);
+				if (keylist_find(&r->items, p->key) < 0)
+					fresh++;
 				if (!p->created)
 					p->created = first_seen(r, p->key, s->now);
 				else if (!oldest || p->created < oldest)
@@ -1173,7 +1202,11 @@ static source_status_t r_handle(source_t *s, const net_response_t *resp, source_
 				b->authoritative = true;
 				b->window_start = oldest;
 			}
-			source_batch_message(b, "%zu items", b->posts.len);
+			report_withdrawn(r, &now_items, fresh, oldest, b);
+			if (b->n_deleted)
+				source_batch_message(b, "%zu items, %zu withdrawn from the feed", b->posts.len, b->n_deleted);
+			else
+				source_batch_message(b, "%zu items", b->posts.len);
 			rss_feed_clear(&f);
 			keep_header(&r->etag, net_response_header(resp, "etag"), 512);
 			keep_header(&r->last_modified, net_response_header(resp, "last-modified"), 128);
@@ -1197,6 +1230,8 @@ static cJSON *r_save_state(source_t *s)
 		for (size_t i = 0; i < r->n_seen; i++)
 			cJSON_AddNumberToObject(seen, r->seen[i].key, (double)r->seen[i].when);
 	}
+	if (r->items.n)
+		cJSON_AddItemToObject(o, "items", keylist_save(&r->items));
 	return o;
 }
 
@@ -1211,6 +1246,7 @@ static void r_destroy(source_t *s)
 	for (size_t i = 0; i < r->n_seen; i++)
 		free(r->seen[i].key);
 	free(r->seen);
+	keylist_clear(&r->items);
 	free(r);
 	s->priv = NULL;
 }

@@ -1,8 +1,10 @@
 /*
  * x: see x.h.
  *
- * A cycle is at most two requests: the user lookup (only until the id is
- * known; it is kept in the saved state) and the timeline with since_id.
+ * A cycle is at most three requests: the user lookup (only until the id is
+ * known; it is kept in the saved state), the timeline with since_id, and
+ * once a day the deletion re-check of the posts delivered before (see x.h;
+ * its failure never costs the timeline's posts).
  * Whatever X answers is bounded here: 429 waits for x-rate-limit-reset; the
  * usage cap (429 UsageCapExceeded, 403 usage-capped or client-not-enrolled)
  * stops all requests of this source until the reset (or a day when X gives
@@ -12,15 +14,18 @@
 #include "x.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../base/log.h"
+#include "../base/strbuf.h"
 #include "../base/url.h"
 #include "../base/xmalloc.h"
 #include "json.h"
+#include "keylist.h"
 #include "timeparse.h"
 #include "wire.h"
 
@@ -103,21 +108,8 @@ static size_t *code_points(const char *s, size_t len, size_t *n)
 	return off;
 }
 
-typedef struct {
-	char *buf;
-	size_t len, cap;
-} sbuf_t;
-
-static void sb_add(sbuf_t *b, const char *s, size_t n)
-{
-	XGROW(b->buf, b->cap, b->len + n + 1);
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-}
-
 /* Append s[0..n) with the three entities X escapes (&amp; &lt; &gt;) decoded. */
-static void sb_add_text(sbuf_t *b, const char *s, size_t n)
+static void append_x_text(strbuf_t *b, const char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
@@ -128,7 +120,7 @@ static void sb_add_text(sbuf_t *b, const char *s, size_t n)
 			for (size_t k = 0; k < sizeof ents / sizeof *ents && !done; k++) {
 				size_t el = strlen(ents[k].ent);
 				if (i + el <= n && memcmp(s + i, ents[k].ent, el) == 0) {
-					sb_add(b, &ents[k].ch, 1);
+					strbuf_add(b, &ents[k].ch, 1);
 					i += el;
 					done = true;
 				}
@@ -136,7 +128,7 @@ static void sb_add_text(sbuf_t *b, const char *s, size_t n)
 			if (done)
 				continue;
 		}
-		sb_add(b, s + i, 1);
+		strbuf_add(b, s + i, 1);
 		i++;
 	}
 }
@@ -185,8 +177,7 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 	if (n > 1)
 		qsort(es, n, sizeof *es, ent_cmp);
 
-	sbuf_t b = { 0 };
-	sb_add(&b, "", 0);
+	strbuf_t b = STRBUF_INIT;
 	for (size_t i = 0; i < p->n_spans; i++)
 		free(p->spans[i].target);
 	free(p->spans);
@@ -200,7 +191,7 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 			dropped++; /* overlaps the previous one */
 			continue;
 		}
-		sb_add_text(&b, text + off[pos], off[e->start] - off[pos]);
+		append_x_text(&b, text + off[pos], off[e->start] - off[pos]);
 		const char *orig = text + off[e->start];
 		size_t olen = off[e->end] - off[e->start];
 		if (e->kind == 0) {
@@ -212,7 +203,7 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 					if (p->spans[k].end > floor)
 						floor = p->spans[k].end;
 				while (b.len > floor && b.buf[b.len - 1] == ' ')
-					b.buf[--b.len] = '\0';
+					strbuf_truncate(&b, b.len - 1);
 			} else {
 				const char *target = json_nstr(e->e, "expanded_url");
 				if (!target)
@@ -220,16 +211,16 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 				const char *shown = json_nstr(e->e, "display_url");
 				uint32_t start = (uint32_t)b.len;
 				if (shown)
-					sb_add(&b, shown, strlen(shown));
+					strbuf_adds(&b, shown);
 				else if (target)
-					sb_add(&b, target, strlen(target));
+					strbuf_adds(&b, target);
 				else
-					sb_add(&b, orig, olen);
+					strbuf_add(&b, orig, olen);
 				post_add_span(p, SPAN_LINK, start, (uint32_t)b.len, target);
 			}
 		} else {
 			uint32_t start = (uint32_t)b.len;
-			sb_add(&b, orig, olen);
+			strbuf_add(&b, orig, olen);
 			if (e->kind == 1) {
 				const char *user = json_nstr(e->e, "username");
 				char *url = user ? xasprintf("https://x.com/%s", user) : NULL;
@@ -241,7 +232,7 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 		}
 		pos = e->end;
 	}
-	sb_add_text(&b, text + off[pos], len - off[pos]);
+	append_x_text(&b, text + off[pos], len - off[pos]);
 	/* trailing white space left by a dropped media link */
 	size_t keep = b.len;
 	while (keep && (b.buf[keep - 1] == ' ' || b.buf[keep - 1] == '\n'))
@@ -251,9 +242,9 @@ size_t x_apply_entities(post_t *p, const char *text, const cJSON *entities, cons
 		if (p->spans[i].end > keep)
 			span_past = true;
 	if (!span_past)
-		b.buf[keep] = '\0';
+		strbuf_truncate(&b, keep);
 	free(p->text);
-	p->text = b.buf;
+	p->text = strbuf_take(&b);
 	free(es);
 	free(off);
 	return dropped;
@@ -528,9 +519,56 @@ bool x_usage_capped(int status, const char *body, size_t len)
 	return false;
 }
 
+/* ---- deletion re-check --------------------------------------------------- */
+
+static atomic_int recheck_hours = X_RECHECK_HOURS_DEFAULT;
+
+void x_set_recheck_hours(int hours)
+{
+	atomic_store(&recheck_hours, hours < 0 || hours > 8760 ? X_RECHECK_HOURS_DEFAULT : hours);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+bool *x_parse_lookup(const char *body, size_t len, const char *const *asked, size_t n, char **err)
+{
+	cJSON *root = json_parse_body(body, len, true, err);
+	if (!root)
+		return NULL;
+	const cJSON *data = json_get(root, "data"), *errors = json_get(root, "errors");
+	if (!cJSON_IsArray(data) && !cJSON_IsArray(errors)) {
+		*err = xstrdup("the answer has neither a \"data\" nor an \"errors\" list");
+		cJSON_Delete(root);
+		return NULL;
+	}
+	bool *gone = xcalloc(n ? n : 1, sizeof *gone);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, errors) {
+		const char *type = json_nstr(e, "type"), *rt = json_nstr(e, "resource_type");
+		if (!type || !(ends_with(type, "/resource-not-found") || ends_with(type, "/not-authorized-for-resource")))
+			continue;
+		if (rt && strcmp(rt, "tweet") != 0)
+			continue;
+		const char *id = json_nstr(e, "resource_id");
+		if (!id)
+			id = json_nstr(e, "value");
+		if (!valid_id(id) || find_by(data, "id", id))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(asked[i], id) == 0)
+				gone[i] = true;
+	}
+	cJSON_Delete(root);
+	return gone;
+}
+
 /* ---- the adapter --------------------------------------------------------- */
 
-typedef enum { XP_NONE, XP_USER, XP_TWEETS } xphase_t;
+typedef enum { XP_NONE, XP_USER, XP_TWEETS, XP_LOOKUP } xphase_t;
 
 typedef struct {
 	char *user;            /* user name without '@' */
@@ -539,11 +577,25 @@ typedef struct {
 	char *id_for;          /* the user name user_id belongs to */
 	char *since_id;
 	int64_t blocked_until; /* usage cap or rate limit: no requests before */
+	keylist_t known;       /* ids (and dates) of posts delivered, to re-check */
+	int64_t rechecked;     /* wall time of the last re-check (or of the first post known) */
 	xphase_t phase;
 	bool done;
+	char **check;          /* ids asked in this cycle's re-check */
+	size_t n_check;
+	source_status_t timeline; /* the timeline's result, while the re-check runs */
 	source_status_t pending;
 	char *pending_msg;
 } x_t;
+
+static void check_clear(x_t *x)
+{
+	for (size_t i = 0; i < x->n_check; i++)
+		free(x->check[i]);
+	free(x->check);
+	x->check = NULL;
+	x->n_check = 0;
+}
 
 static char *state_str(const cJSON *st, const char *name)
 {
@@ -571,6 +623,11 @@ static void x_init(source_t *s, const cJSON *state)
 			free(x->since_id);
 			x->since_id = NULL;
 		}
+		keylist_load(&x->known, json_get(state, "known"), X_RECHECK_MAX, 24);
+		for (size_t i = x->known.n; i-- > 0;)
+			if (!valid_id(x->known.items[i].key))
+				keylist_remove(&x->known, x->known.items[i].key);
+		x->rechecked = (int64_t)json_int(state, "rechecked", 0, 1LL << 40, 0);
 	}
 	x->blocked_until = (int64_t)json_int(state, "blocked_until", 0, 1LL << 40, 0);
 }
@@ -580,6 +637,7 @@ static void x_begin(source_t *s)
 	x_t *x = s->priv;
 	x->phase = XP_NONE;
 	x->done = false;
+	check_clear(x);
 	x->pending = SRC_DONE;
 	free(x->pending_msg);
 	x->pending_msg = NULL;
@@ -600,9 +658,25 @@ static net_request_t *x_request(source_t *s, const char *url)
 	return r;
 }
 
+/* GET /2/tweets?ids=... for this cycle's re-check. */
+static net_request_t *lookup_request(source_t *s, x_t *x)
+{
+	strbuf_t url = STRBUF_INIT;
+	strbuf_addf(&url, "%s/2/tweets?ids=", x->base);
+	for (size_t i = 0; i < x->n_check; i++)
+		strbuf_addf(&url, "%s%s", i ? "," : "", x->check[i]);
+	char *u = strbuf_take(&url);
+	net_request_t *r = x_request(s, u);
+	free(u);
+	x->phase = XP_LOOKUP;
+	return r;
+}
+
 static net_request_t *x_next_request(source_t *s)
 {
 	x_t *x = s->priv;
+	if (x->done && x->n_check && x->phase == XP_TWEETS)
+		return lookup_request(s, x);
 	if (x->done || x->pending != SRC_DONE)
 		return NULL;
 	if (!s->token || !*s->token) {
@@ -720,6 +794,88 @@ static source_status_t x_failure(source_t *s, x_t *x, const net_response_t *r, s
 	return st;
 }
 
+/* Remember the posts of this cycle and, when a re-check is due, list the
+ * ids to look up (the posts delivered before, not this cycle's).  True
+ * when there is a lookup to make. */
+static bool plan_recheck(source_t *s, x_t *x, source_batch_t *b)
+{
+	for (size_t i = 0; i < b->posts.len; i++) {
+		const post_t *p = b->posts.items[i];
+		if (valid_id(p->id))
+			keylist_put(&x->known, p->id, p->created, X_RECHECK_MAX);
+	}
+	keylist_drop_before(&x->known, s->now - X_RECHECK_MAX_AGE_DAYS * 86400LL);
+	if (!x->rechecked && x->known.n)
+		x->rechecked = s->now; /* the first posts were just read: they exist */
+	int hours = atomic_load(&recheck_hours);
+	if (hours <= 0 || !x->known.n || s->now < x->rechecked + hours * 3600LL)
+		return false;
+	for (size_t i = 0; i < x->known.n; i++) {
+		char *key = xasprintf("x:%s", x->known.items[i].key);
+		if (post_list_find(&b->posts, key) < 0) {
+			x->check = xrealloc(x->check, (x->n_check + 1) * sizeof *x->check);
+			x->check[x->n_check++] = xstrdup(x->known.items[i].key);
+		}
+		free(key);
+	}
+	if (!x->n_check)
+		x->rechecked = s->now; /* all of them just came back: nothing to ask */
+	return x->n_check > 0;
+}
+
+/* The re-check's answer.  Whatever happens, the timeline's posts stand: a
+ * failure is logged and the re-check is tried again later. */
+static source_status_t handle_lookup(source_t *s, x_t *x, const net_response_t *r, source_batch_t *b)
+{
+	char *why = NULL;
+	if (r->error != NET_OK) {
+		why = xstrdup(net_error_name(r->error)); /* tried again next cycle */
+	} else if (r->status == 429 || x_usage_capped(r->status, r->body, r->body_len)) {
+		source_batch_t tmp;
+		source_batch_init(&tmp);
+		x_failure(s, x, r, &tmp); /* a rate limit or the usage cap pauses the source as always */
+		why = xstrdup(tmp.message ? tmp.message : "rate limited");
+		b->retry_at = tmp.retry_at;
+		source_batch_clear(&tmp);
+	} else if (r->status != 200) {
+		char *d = problem(r);
+		why = xasprintf("HTTP %d: %s", r->status, d);
+		free(d);
+		if (r->status < 500)
+			x->rechecked = s->now; /* refused: not again before the next interval */
+	} else {
+		char *err = NULL;
+		bool *gone = x_parse_lookup(r->body, r->body_len, (const char *const *)x->check, x->n_check, &err);
+		x->rechecked = s->now;
+		if (!gone) {
+			why = err;
+		} else {
+			size_t n = 0;
+			for (size_t i = 0; i < x->n_check; i++) {
+				if (!gone[i])
+					continue;
+				char *key = xasprintf("x:%s", x->check[i]);
+				source_batch_add_deleted(b, key);
+				free(key);
+				keylist_remove(&x->known, x->check[i]);
+				n++;
+			}
+			free(gone);
+			if (n)
+				source_batch_message(b, "%s; %zu deleted on X since", b->message ? b->message : "ok", n);
+		}
+	}
+	if (why) {
+		char *key = xasprintf("x-recheck:%s", s->spec->key);
+		log_event(key, LOG_LVL_WARN, "x", "X account @%s: could not check %zu earlier posts for deletion (%s)",
+		          x->user, x->n_check, why);
+		free(key);
+		free(why);
+	}
+	check_clear(x);
+	return b->posts.len || b->n_deleted ? SRC_DONE : x->timeline;
+}
+
 static source_status_t x_handle(source_t *s, const net_response_t *r, source_batch_t *b)
 {
 	x_t *x = s->priv;
@@ -730,6 +886,8 @@ static source_status_t x_handle(source_t *s, const net_response_t *r, source_bat
 			b->retry_at = x->blocked_until;
 		return x->pending;
 	}
+	if (x->phase == XP_LOOKUP)
+		return handle_lookup(s, x, r, b);
 	if (r->error != NET_OK) {
 		source_batch_message(b, "X API: %s%s%s", net_error_name(r->error), r->error_text ? ": " : "",
 		                     r->error_text ? r->error_text : "");
@@ -778,6 +936,10 @@ static source_status_t x_handle(source_t *s, const net_response_t *r, source_bat
 			source_batch_message(b, "%zu new posts", st.posts);
 		if (!st.posts && !st.errors)
 			res = SRC_NOT_MODIFIED;
+		if (plan_recheck(s, x, b)) {
+			x->timeline = res;
+			res = SRC_CONTINUE;
+		}
 	}
 	x_stats_clear(&st);
 	return res;
@@ -795,6 +957,10 @@ static cJSON *x_save_state(source_t *s)
 		cJSON_AddStringToObject(o, "since_id", x->since_id);
 	if (x->blocked_until > s->now)
 		cJSON_AddNumberToObject(o, "blocked_until", (double)x->blocked_until);
+	if (x->user_id && x->known.n)
+		cJSON_AddItemToObject(o, "known", keylist_save(&x->known));
+	if (x->rechecked)
+		cJSON_AddNumberToObject(o, "rechecked", (double)x->rechecked);
 	return o;
 }
 
@@ -809,6 +975,8 @@ static void x_destroy(source_t *s)
 	free(x->id_for);
 	free(x->since_id);
 	free(x->pending_msg);
+	keylist_clear(&x->known);
+	check_clear(x);
 	free(x);
 	s->priv = NULL;
 }

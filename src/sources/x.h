@@ -11,6 +11,15 @@
  * the links of attached media and quoted posts (shown as media and as a
  * card), and turn mentions and hashtags into spans, all in byte offsets.
  * Pure functions: JSON in, posts out (tests and fuzzers use them directly).
+ *
+ * Deleted posts: since_id never shows a post again, so a deleted one would
+ * stay.  The adapter remembers the ids of the newest X_RECHECK_MAX posts it
+ * delivered (those of the last X_RECHECK_MAX_AGE_DAYS days) and, once per
+ * re-check interval (a day unless x_set_recheck_hours() says otherwise),
+ * looks them up with GET /2/tweets?ids=...: the ids X answers "not found"
+ * or "not authorized" for (deleted, or the account went private or was
+ * suspended) are reported deleted.  X bills every post that lookup
+ * returns, so it is rare by design.
  */
 #ifndef BALIE_X_H
 #define BALIE_X_H
@@ -23,6 +32,24 @@
 
 #include "../feed/model.h"
 #include "source.h"
+
+/* Posts re-checked for deletion: at most this many, of at most this age. */
+#define X_RECHECK_MAX 100
+#define X_RECHECK_MAX_AGE_DAYS 30
+#define X_RECHECK_HOURS_DEFAULT 24
+
+/* Re-check delivered posts for deletion every hours hours from now on, for
+ * every X source (0: never; negative or above 8760: the default).
+ * Thread-safe; meant for a configuration setting. */
+void x_set_recheck_hours(int hours);
+
+/* The ids of a GET /2/tweets?ids= answer that X says are gone: not found,
+ * or no longer visible (errors[] of type resource-not-found or
+ * not-authorized-for-resource naming one of the asked ids, which are not in
+ * data[]).  asked: n decimal ids.  Returns a malloc'ed array of flags, one
+ * per asked id (caller frees), or NULL with *err set (caller frees) when the
+ * body is not a JSON object with a data or errors list. */
+bool *x_parse_lookup(const char *body, size_t len, const char *const *asked, size_t n, char **err);
 
 typedef struct {
 	size_t posts;         /* posts returned */

@@ -1,10 +1,12 @@
 /*
  * test_bluesky: the Bluesky parser on the documented response shapes
  * (tests/fixtures/bluesky-*) plus edge cases, and the adapter's cycles
- * (author feed; hashtag search with login, refresh and login limits) driven
- * by hand-built responses, as the poller would drive them.
+ * (author feed; hashtag search with login, refresh and login limits; the
+ * reports of deleted posts) driven by hand-built responses, as the poller
+ * would drive them.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -12,6 +14,7 @@
 #include "test.h"
 #include "../support/srctest.h"
 
+#include "../../src/base/strbuf.h"
 #include "../../src/base/xmalloc.h"
 #include "../../src/net/net.h"
 #include "../../src/sources/bluesky.h"
@@ -843,6 +846,291 @@ TEST(another_handle_in_the_token_file_drops_the_old_session)
 	srctest_source_free(s);
 }
 
+/* ---- deleted posts ---------------------------------------------------------- */
+
+#define DID "did:plc:kiosktest"
+#define URI(rkey) "at://" DID "/app.bsky.feed.post/" rkey
+
+/* A postView of post rkey written at when, with labels (a JSON array) or none. */
+static char *pv(const char *rkey, const char *when, const char *labels)
+{
+	return xasprintf("{\"uri\":\"at://" DID "/app.bsky.feed.post/%s\",\"cid\":\"bafy%s\","
+	                 "\"author\":{\"did\":\"" DID "\",\"handle\":\"wijk.bsky.social\"},"
+	                 "\"record\":{\"$type\":\"app.bsky.feed.post\",\"text\":\"Bericht %s #raad\","
+	                 "\"createdAt\":\"%s\"},\"indexedAt\":\"%s\"%s%s}",
+	                 rkey, rkey, rkey, when, when, labels ? ",\"labels\":" : "", labels ? labels : "");
+}
+
+/* An author feed entry: the post, or a repost of it (repost rkey r at when). */
+static char *entry(const char *rkey, const char *when, const char *repost, const char *repost_when)
+{
+	char *v = pv(rkey, when, NULL);
+	char *e = repost ? xasprintf("{\"post\":%s,\"reason\":{\"$type\":\"app.bsky.feed.defs#reasonRepost\","
+	                             "\"by\":{\"did\":\"" DID "\",\"handle\":\"wijk.bsky.social\"},"
+	                             "\"uri\":\"at://" DID "/app.bsky.feed.repost/%s\",\"indexedAt\":\"%s\"}}",
+	                             v, repost, repost_when)
+	                 : xasprintf("{\"post\":%s}", v);
+	free(v);
+	return e;
+}
+
+/* {"feed":[entries...]} (or {"posts":[...]} for a list of views), with a
+ * cursor or not; takes over the n strings. */
+static char *wrap(const char *member, bool cursor, size_t n, char **items)
+{
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_addf(&sb, "{\"%s\":[", member);
+	for (size_t i = 0; i < n; i++) {
+		strbuf_addf(&sb, "%s%s", i ? "," : "", items[i]);
+		free(items[i]);
+	}
+	strbuf_addf(&sb, "]%s}", cursor ? ",\"cursor\":\"2025-03-01T00:00:00.000Z\"" : "");
+	return strbuf_take(&sb);
+}
+
+/* The keys in b->deleted, space-separated.  Caller frees. */
+static char *deleted_keys(const source_batch_t *b)
+{
+	strbuf_t sb = STRBUF_INIT;
+	for (size_t i = 0; i < b->n_deleted; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "", b->deleted[i]);
+	return strbuf_take(&sb);
+}
+
+static source_status_t feed_cycle(source_t *s, char *body, source_batch_t *b)
+{
+	s->ops->begin(s);
+	net_request_free(s->ops->next_request(s));
+	source_status_t st = srctest_answer(s, resp(200, body), b);
+	free(body);
+	return st;
+}
+
+TEST(author_feed_reports_a_withdrawn_repost_and_posts_gone_from_a_short_feed)
+{
+	source_t *s = source_new(spec_new(SRC_ACCOUNT, "wijk.bsky.social", APPVIEW), NULL, NULL);
+	source_batch_t b;
+	source_batch_init(&b);
+	/* a repost (at 2 March) of a post from January, between posts of 1 to 3 March */
+	char *page1[] = {
+		entry("p3", "2025-03-03T08:00:00Z", NULL, NULL),
+		entry("old", "2025-01-05T08:00:00Z", "r1", "2025-03-02T12:00:00Z"),
+		entry("p2", "2025-03-02T08:00:00Z", NULL, NULL),
+		entry("p1", "2025-03-01T08:00:00Z", NULL, NULL),
+	};
+	CHECK_INT(feed_cycle(s, wrap("feed", true, 4, page1), &b), SRC_DONE);
+	CHECK_INT(b.posts.len, 4);
+	CHECK_INT(b.n_deleted, 0);
+	source_batch_clear(&b);
+
+	/* the repost was withdrawn: the window (from 1 March) would keep it,
+	 * since the post it shows is from January, so it is reported */
+	char *page2[] = {
+		entry("p4", "2025-03-03T10:00:00Z", NULL, NULL),
+		entry("p3", "2025-03-03T08:00:00Z", NULL, NULL),
+		entry("p2", "2025-03-02T08:00:00Z", NULL, NULL),
+		entry("p1", "2025-03-01T08:00:00Z", NULL, NULL),
+	};
+	CHECK_INT(feed_cycle(s, wrap("feed", true, 4, page2), &b), SRC_DONE);
+	char *del = deleted_keys(&b);
+	CHECK_STR(del, "bluesky:at://" DID "/app.bsky.feed.repost/r1");
+	free(del);
+	CHECK(b.authoritative);
+	CHECK_INT(b.window_start, 1740816000); /* 2025-03-01 08:00: a cursor, so older posts exist */
+	source_batch_clear(&b);
+
+	/* after a restart, a page without a cursor is the whole feed: the two
+	 * oldest posts were deleted, whatever their dates */
+	cJSON *state = s->ops->save_state(s);
+	srctest_source_free(s);
+	s = source_new(spec_new(SRC_ACCOUNT, "wijk.bsky.social", APPVIEW), NULL, state);
+	cJSON_Delete(state);
+	char *page3[] = {
+		entry("p4", "2025-03-03T10:00:00Z", NULL, NULL),
+		entry("p3", "2025-03-03T08:00:00Z", NULL, NULL),
+	};
+	CHECK_INT(feed_cycle(s, wrap("feed", false, 2, page3), &b), SRC_DONE);
+	del = deleted_keys(&b);
+	CHECK_STR(del, "bluesky:" URI("p2") " bluesky:" URI("p1"));
+	free(del);
+	CHECK(b.authoritative);
+	CHECK(b.window_start == INT64_MIN);
+	source_batch_clear(&b);
+
+	/* an empty feed deletes nothing (a hiccup says that too) */
+	CHECK_INT(feed_cycle(s, xstrdup("{\"feed\":[]}"), &b), SRC_DONE);
+	CHECK(!b.authoritative);
+	CHECK_INT(b.n_deleted, 0);
+	source_batch_clear(&b);
+	/* ...and the last real page is still what the next one is compared with */
+	char *page4[] = { entry("p4", "2025-03-03T10:00:00Z", NULL, NULL) };
+	CHECK_INT(feed_cycle(s, wrap("feed", false, 1, page4), &b), SRC_DONE);
+	del = deleted_keys(&b);
+	CHECK_STR(del, "bluesky:" URI("p3"));
+	free(del);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
+/* A hashtag source with a fresh session (login answered). */
+static source_t *tag_source(const cJSON *state, source_batch_t *b)
+{
+	source_t *s = source_new(spec_new(SRC_HASHTAG, "raad", LOGIN), CREDS, state);
+	if (!state) {
+		s->ops->begin(s);
+		net_request_free(s->ops->next_request(s));
+		char *sess = session_body(NOW + 30 * 86400, NOW + 60 * 86400);
+		srctest_answer(s, resp(200, sess), b);
+		free(sess);
+	}
+	return s;
+}
+
+/* Answer the search of the cycle in progress with views (taken over). */
+static source_status_t search_answer(source_t *s, size_t n, char **views, source_batch_t *b)
+{
+	net_request_t *req = s->ops->next_request(s);
+	bool search = req && strstr(req->url, "searchPosts");
+	net_request_free(req);
+	if (!search) {
+		for (size_t i = 0; i < n; i++)
+			free(views[i]);
+		return (source_status_t)-1;
+	}
+	char *body = wrap("posts", false, n, views);
+	source_status_t st = srctest_answer(s, resp(200, body), b);
+	free(body);
+	return st;
+}
+
+TEST(hashtag_results_gone_from_bluesky_are_found_by_a_recheck)
+{
+	source_batch_t b;
+	source_batch_init(&b);
+	source_t *s = tag_source(NULL, &b);
+	/* first cycle: A and B found */
+	char *first[] = { pv("a", "2025-03-03T09:00:00Z", NULL), pv("b", "2025-03-03T08:00:00Z", NULL) };
+	CHECK_INT(search_answer(s, 2, first, &b), SRC_DONE); /* both just seen: nothing to re-check */
+	source_batch_clear(&b);
+	/* cycles 2 to 10: only B comes back (A dropped out of the newest
+	 * results); no re-check yet */
+	for (int c = 2; c <= BLUESKY_RECHECK_EVERY; c++) {
+		s->ops->begin(s);
+		char *only_b[] = { pv("b", "2025-03-03T08:00:00Z", NULL) };
+		CHECK_INT(search_answer(s, 1, only_b, &b), SRC_DONE);
+		CHECK(!s->ops->next_request(s));
+		source_batch_clear(&b);
+	}
+	/* cycle 11: A is asked for with getPosts, with the session's token */
+	s->ops->begin(s);
+	char *only_b[] = { pv("b", "2025-03-03T08:00:00Z", NULL) };
+	CHECK_INT(search_answer(s, 1, only_b, &b), SRC_CONTINUE);
+	net_request_t *req = s->ops->next_request(s);
+	CHECK(req);
+	CHECK_STR(req->url, LOGIN "/xrpc/app.bsky.feed.getPosts?uris=at%3A%2F%2Fdid%3Aplc%3Akiosktest%2Fapp.bsky.feed.post%2Fa");
+	const char *auth = srctest_req_header(req, "Authorization");
+	CHECK(auth && strncmp(auth, "Bearer eyJ", 10) == 0);
+	net_request_free(req);
+	/* Bluesky no longer has it: deleted */
+	CHECK_INT(srctest_answer(s, resp(200, "{\"posts\":[]}"), &b), SRC_DONE);
+	char *del = deleted_keys(&b);
+	CHECK_STR(del, "bluesky:" URI("a"));
+	free(del);
+	CHECK_INT(b.posts.len, 1); /* the search's own result stands */
+	CHECK_STR(b.message, "1 posts; 1 earlier ones deleted or hidden since");
+	source_batch_clear(&b);
+
+	/* after a restart the first cycle re-checks at once; B now carries a
+	 * label that hides it, C is fine */
+	cJSON *state = s->ops->save_state(s);
+	char *text = cJSON_PrintUnformatted(state);
+	CHECK(strstr(text, "\"known\":[[\"" URI("b") "\",1740988800]]") != NULL);
+	free(text);
+	srctest_source_free(s);
+	s = tag_source(state, &b);
+	cJSON_Delete(state);
+	s->ops->begin(s);
+	char *c_only[] = { pv("c", "2025-03-03T10:00:00Z", NULL) };
+	CHECK_INT(search_answer(s, 1, c_only, &b), SRC_CONTINUE);
+	req = s->ops->next_request(s);
+	CHECK(req && strstr(req->url, "getPosts?uris=at%3A%2F%2Fdid%3Aplc%3Akiosktest%2Fapp.bsky.feed.post%2Fb"));
+	CHECK(strstr(req->url, "post%2Fc") == NULL); /* just seen: not asked */
+	net_request_free(req);
+	char *labelled[] = { pv("b", "2025-03-03T08:00:00Z", "[{\"src\":\"did:plc:mod\",\"val\":\"porn\"}]") };
+	char *body = wrap("posts", false, 1, labelled);
+	CHECK_INT(srctest_answer(s, resp(200, body), &b), SRC_DONE);
+	free(body);
+	del = deleted_keys(&b);
+	CHECK_STR(del, "bluesky:" URI("b"));
+	free(del);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
+TEST(hashtag_recheck_asks_25_at_a_time_and_a_failure_keeps_the_results)
+{
+	source_batch_t b;
+	source_batch_init(&b);
+	source_t *s = tag_source(NULL, &b);
+	/* 30 results shown, then none of them in the search any more */
+	char *views[30];
+	char rkey[16];
+	for (int i = 0; i < 30; i++) {
+		snprintf(rkey, sizeof rkey, "k%02d", i);
+		views[i] = pv(rkey, "2025-03-02T08:00:00Z", NULL);
+	}
+	CHECK_INT(search_answer(s, 30, views, &b), SRC_DONE);
+	source_batch_clear(&b);
+	cJSON *state = s->ops->save_state(s);
+	srctest_source_free(s);
+	s = tag_source(state, &b);
+	cJSON_Delete(state);
+	s->ops->begin(s);
+	CHECK_INT(search_answer(s, 0, NULL, &b), SRC_CONTINUE);
+	net_request_t *req = s->ops->next_request(s);
+	CHECK(req);
+	size_t asked = 0;
+	for (const char *q = strstr(req->url, "uris="); q; q = strstr(q + 1, "uris="))
+		asked++;
+	CHECK_INT(asked, 25);
+	net_request_free(req);
+	/* all 25 still there */
+	char *alive[25];
+	for (int i = 0; i < 25; i++) {
+		snprintf(rkey, sizeof rkey, "k%02d", i);
+		alive[i] = pv(rkey, "2025-03-02T08:00:00Z", NULL);
+	}
+	char *body = wrap("posts", false, 25, alive);
+	CHECK_INT(srctest_answer(s, resp(200, body), &b), SRC_CONTINUE);
+	free(body);
+	CHECK_INT(b.n_deleted, 0);
+	/* the token expired meanwhile: refresh, then the same request again */
+	req = s->ops->next_request(s);
+	CHECK(req && strstr(req->url, "uris=at%3A%2F%2Fdid%3Aplc%3Akiosktest%2Fapp.bsky.feed.post%2Fk25"));
+	net_request_free(req);
+	CHECK_INT(srctest_answer(s, resp(400, "{\"error\":\"ExpiredToken\",\"message\":\"Token has expired\"}"), &b),
+	          SRC_CONTINUE);
+	req = s->ops->next_request(s);
+	CHECK(req && strstr(req->url, "refreshSession"));
+	net_request_free(req);
+	char *sess = session_body(NOW + 30 * 86400, NOW + 60 * 86400);
+	CHECK_INT(srctest_answer(s, resp(200, sess), &b), SRC_CONTINUE);
+	free(sess);
+	req = s->ops->next_request(s);
+	CHECK(req && strstr(req->url, "getPosts?uris=at%3A%2F%2Fdid%3Aplc%3Akiosktest%2Fapp.bsky.feed.post%2Fk25"));
+	asked = 0;
+	for (const char *q = strstr(req->url, "uris="); q; q = strstr(q + 1, "uris="))
+		asked++;
+	CHECK_INT(asked, 5);
+	net_request_free(req);
+	/* the last five fail on the server's side: nothing is deleted, the
+	 * cycle still succeeds */
+	CHECK_INT(srctest_answer(s, resp(502, "<html>Bad gateway</html>"), &b), SRC_DONE);
+	CHECK_INT(b.n_deleted, 0);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
 int main(void)
 {
 	RUN(author_feed_fixture_gives_text_facets_and_image);
@@ -869,5 +1157,8 @@ int main(void)
 	RUN(failed_login_is_auth_error_and_logins_are_spaced_five_minutes);
 	RUN(two_factor_answer_says_use_an_app_password);
 	RUN(another_handle_in_the_token_file_drops_the_old_session);
+	RUN(author_feed_reports_a_withdrawn_repost_and_posts_gone_from_a_short_feed);
+	RUN(hashtag_results_gone_from_bluesky_are_found_by_a_recheck);
+	RUN(hashtag_recheck_asks_25_at_a_time_and_a_failure_keeps_the_results);
 	return test_summary();
 }

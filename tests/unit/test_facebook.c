@@ -4,10 +4,13 @@
  * Each test runs the adapter's cycle the way the poller does (begin,
  * next_request, handle, ...) and answers each request with a recorded body
  * from tests/fixtures/facebook-* or a small inline JSON document, so the
- * state machine (page, posts, errors, usage back-off, ETag) and the parser
- * are checked without a server.
+ * state machine (page, posts, paging, errors, usage back-off, ETag) and the
+ * parser are checked without a server.  tests/integration/test_sources.py
+ * runs the paging against the fake server.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -731,6 +734,231 @@ TEST(graph_version_is_configurable)
 	srctest_source_free(s);
 }
 
+/* ---- paging ----------------------------------------------------------------- */
+
+#define CURSOR1 "QVFIUmZAGQUtFQUZURVJfQ1VSU09SX0ZBS0U" /* paging.cursors.after of the first fixture page */
+
+/* A known Page whose last complete cycle ended at post id, created at t. */
+static cJSON *known_newest_state(const char *id, int64_t t)
+{
+	cJSON *st = known_page_state();
+	cJSON *newest = cJSON_AddObjectToObject(st, "newest");
+	cJSON_AddStringToObject(newest, "id", id);
+	cJSON_AddNumberToObject(newest, "created", (double)t);
+	return st;
+}
+
+/* A Page whose last complete cycle ended at post ..16 (2026-10-09 11:00),
+ * in a cycle whose first page (the fixture: four posts, 11 to 14 October,
+ * ETag "page1") does not reach back to it.  The status of that page; the
+ * request for it in *req (caller frees). */
+static int paging_begun(source_t **s, source_batch_t *b, net_request_t **req)
+{
+	cJSON *st = known_newest_state("100000000000001_200000000000016", 1791544800);
+	*s = fb_new(TOKEN, st);
+	cJSON_Delete(st);
+	source_batch_init(b);
+	(*s)->ops->begin(*s);
+	net_response_t *r = resp_fixture(200, "facebook-page-posts.json");
+	srctest_resp_header(r, "ETag", "\"page1\"");
+	return srctest_step(*s, r, b, req);
+}
+
+TEST(paging_follows_the_cursor_until_the_newest_known_post)
+{
+	source_t *s;
+	source_batch_t b;
+	net_request_t *req = NULL;
+	CHECK_INT(paging_begun(&s, &b, &req), SRC_CONTINUE);
+	CHECK(strstr(req->url, "&after=") == NULL);
+	net_request_free(req);
+	CHECK_INT(b.posts.len, 4);
+
+	/* the second request is rebuilt from the cursor: same host, fields and
+	 * limit, the token only in the header, never paging.next's query */
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page-posts-2.json"), &b, &req), SRC_DONE);
+	CHECK(srctest_starts_with(req->url, BASE "/v25.0/100000000000001/posts?fields=id%2Cmessage%2Ccreated_time"));
+	CHECK(strstr(req->url, "&limit=10&after=" CURSOR1) != NULL);
+	CHECK(strstr(req->url, "graph.example.invalid") == NULL);
+	CHECK(strstr(req->url, "access_token") == NULL);
+	CHECK(strstr(req->url, "REDACTED") == NULL);
+	CHECK(strstr(req->url, TOKEN) == NULL);
+	CHECK_STR(srctest_req_header(req, "Authorization"), "Bearer " TOKEN);
+	CHECK(srctest_req_header(req, "If-None-Match") == NULL);
+	net_request_free(req);
+	CHECK(s->ops->next_request(s) == NULL);
+
+	/* both pages' posts, each once */
+	CHECK_INT(b.posts.len, 7);
+	CHECK(srctest_find(&b.posts, "facebook:100000000000001_200000000000015") != NULL);
+	const post_t *p = srctest_find(&b.posts, "facebook:100000000000001_200000000000016");
+	CHECK(p != NULL);
+	CHECK_INT(p->n_media, 1);
+	CHECK(strstr(p->media[0].url, "fake_photo_300000000000061_n.jpg") != NULL);
+	CHECK(srctest_find(&b.posts, "facebook:100000000000001_200000000000017") != NULL);
+	/* the last page has no next: the answers are the whole set */
+	CHECK(b.authoritative);
+	CHECK_INT(b.window_start, 0);
+	CHECK_STR(b.message, "7 posts from 2 pages");
+	source_batch_clear(&b);
+
+	/* the cycle completed: the newest post and the first page's ETag are
+	 * kept, the cursor and the token are not */
+	cJSON *saved = s->ops->save_state(s);
+	char *text = cJSON_PrintUnformatted(saved);
+	CHECK(strstr(text, "\"newest\":{\"id\":\"100000000000001_200000000000011\",\"created\":1791966600}") != NULL);
+	CHECK(strstr(text, "\"etag\":\"\\\"page1\\\"\"") != NULL);
+	CHECK(strstr(text, CURSOR1) == NULL);
+	CHECK(strstr(text, TOKEN) == NULL);
+	free(text);
+	cJSON_Delete(saved);
+
+	/* next cycle: the first page holds the newest known post: one request */
+	s->now += 300;
+	s->ops->begin(s);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page-posts.json"), &b, NULL), SRC_DONE);
+	CHECK(s->ops->next_request(s) == NULL);
+	/* a first page with a next link proves deletions only down to its oldest post */
+	CHECK(b.authoritative);
+	CHECK_INT(b.window_start, 1791709200);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
+/* A page of posts id prefix 1_<first>..1_<first+n-1>, one hour apart going
+ * back from t, with a next link (carrying a token) and cursor when cursor is
+ * not NULL. */
+static char *page_json(int first, int n, int64_t t, const char *cursor)
+{
+	char *out = xstrdup("{\"data\":[");
+	for (int i = 0; i < n; i++) {
+		time_t when = (time_t)(t - 3600 * i);
+		struct tm tm;
+		gmtime_r(&when, &tm);
+		char iso[40];
+		strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S+0000", &tm);
+		char *more = xasprintf("%s%s{\"id\":\"1_%d\",\"message\":\"Bericht %d\",\"created_time\":\"%s\"}", out,
+		                       i ? "," : "", first + i, first + i, iso);
+		free(out);
+		out = more;
+	}
+	char *done = cursor ? xasprintf("%s],\"paging\":{\"cursors\":{\"after\":\"%s\"},\"next\":"
+	                                "\"https://graph.facebook.com/v25.0/1/posts?access_token=SECRETINNEXT&after=%s\"}}",
+	                                out, cursor, cursor)
+	                    : xasprintf("%s]}", out);
+	free(out);
+	return done;
+}
+
+TEST(paging_stops_after_three_pages)
+{
+	/* a long outage: the newest known post is far behind */
+	cJSON *st = known_newest_state("1_999", NOW - 40 * 86400);
+	source_t *s = fb_new(TOKEN, st);
+	cJSON_Delete(st);
+	source_batch_t b;
+	source_batch_init(&b);
+	s->ops->begin(s);
+	net_request_t *req = NULL;
+	for (int page = 0; page < 3; page++) {
+		char cursor[16];
+		snprintf(cursor, sizeof cursor, "CUR%d", page + 1);
+		char *body = page_json(100 + 10 * page, 10, NOW - 3600 - 36000 * page, cursor);
+		int st_page = srctest_step(s, resp(200, body), &b, &req);
+		free(body);
+		CHECK_INT(st_page, page < 2 ? SRC_CONTINUE : SRC_DONE);
+		if (page > 0) {
+			char want[32];
+			snprintf(want, sizeof want, "&after=CUR%d", page);
+			CHECK(strstr(req->url, want) != NULL);
+		}
+		CHECK(strstr(req->url, "SECRETINNEXT") == NULL);
+		net_request_free(req);
+	}
+	CHECK(s->ops->next_request(s) == NULL); /* the fourth page is not asked for */
+	CHECK_INT(b.posts.len, 30);
+	/* three pages and more behind them: deletions only inside their window */
+	CHECK(b.authoritative);
+	CHECK_INT(b.window_start, NOW - 3600 - 36000 * 2 - 3600 * 9);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
+TEST(paging_never_asks_on_a_first_cycle_or_a_bad_cursor)
+{
+	/* no newest post known (a first start): one page, whatever it links to */
+	cJSON *st = known_page_state();
+	source_t *s = fb_new(TOKEN, st);
+	cJSON_Delete(st);
+	source_batch_t b;
+	source_batch_init(&b);
+	char *body = page_json(1, 10, NOW - 60, "CUR1");
+	CHECK_INT(posts_cycle(s, 200, body, &b), SRC_DONE);
+	free(body);
+	CHECK(s->ops->next_request(s) == NULL);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+
+	/* a cursor that could not go into a URL safely: no next request */
+	char huge[600];
+	memset(huge, 'Q', sizeof huge - 1);
+	huge[sizeof huge - 1] = '\0';
+	const char *const bad[] = { "a\\r\\nHost: evil", "", huge };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		st = known_newest_state("1_999", NOW - 40 * 86400);
+		s = fb_new(TOKEN, st);
+		cJSON_Delete(st);
+		body = page_json(1, 10, NOW - 60, bad[i]);
+		CHECK_INT(posts_cycle(s, 200, body, &b), SRC_DONE);
+		free(body);
+		CHECK(s->ops->next_request(s) == NULL);
+		CHECK_INT(b.posts.len, 10);
+		source_batch_clear(&b);
+		srctest_source_free(s);
+	}
+	/* a page that repeats the one before (a server that ignores the cursor) ends the paging */
+	st = known_newest_state("1_999", NOW - 40 * 86400);
+	s = fb_new(TOKEN, st);
+	cJSON_Delete(st);
+	body = page_json(1, 10, NOW - 60, "SAME");
+	CHECK_INT(posts_cycle(s, 200, body, &b), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp(200, body), &b, NULL), SRC_DONE);
+	free(body);
+	CHECK_INT(b.posts.len, 10);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
+TEST(a_failing_later_page_repeats_the_whole_cycle)
+{
+	source_t *s;
+	source_batch_t b;
+	CHECK_INT(paging_begun(&s, &b, NULL), SRC_CONTINUE);
+	CHECK_INT(srctest_step(s, resp(500, "{\"error\":{\"message\":\"An unexpected error has occurred.\","
+	                                    "\"code\":2,\"is_transient\":true}}"), &b, NULL), SRC_ERR_NETWORK);
+	CHECK(strstr(b.message, "temporarily unavailable") != NULL);
+	source_batch_clear(&b);
+	/* nothing was committed: the next cycle starts again at the top, and not
+	 * with the new first page's ETag (a 304 would hide the pages still missing) */
+	cJSON *saved = s->ops->save_state(s);
+	char *text = cJSON_PrintUnformatted(saved);
+	CHECK(strstr(text, "page1") == NULL);
+	CHECK(strstr(text, "\"id\":\"100000000000001_200000000000016\"") != NULL);
+	free(text);
+	cJSON_Delete(saved);
+	s->now += 60;
+	s->ops->begin(s);
+	net_request_t *req = NULL;
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page-posts.json"), &b, &req), SRC_CONTINUE);
+	CHECK(strstr(req->url, "&after=") == NULL);
+	CHECK(srctest_req_header(req, "If-None-Match") == NULL);
+	net_request_free(req);
+	CHECK_INT(srctest_step(s, resp_fixture(200, "facebook-page-posts-2.json"), &b, NULL), SRC_DONE);
+	CHECK_INT(b.posts.len, 7);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
 int main(void)
 {
 	RUN(fixture_cycle_reads_page_then_posts);
@@ -751,5 +979,9 @@ int main(void)
 	RUN(state_keeps_the_page_face_across_restarts);
 	RUN(page_failure_falls_back_to_the_page_id);
 	RUN(graph_version_is_configurable);
+	RUN(paging_follows_the_cursor_until_the_newest_known_post);
+	RUN(paging_stops_after_three_pages);
+	RUN(paging_never_asks_on_a_first_cycle_or_a_bad_cursor);
+	RUN(a_failing_later_page_repeats_the_whole_cycle);
 	return test_summary();
 }

@@ -3,9 +3,11 @@
  * sample-atom.xml, mastodon-account.rss.xml) and on hostile or sloppy feeds
  * (rss-billion-laughs.xml, rss-external-entity.xml, rss-edge-cases.xml,
  * rss-windows-1252.xml, HTML where a feed was expected), and the adapter's
- * conditional GET cycle driven by hand-built responses.
+ * conditional GET cycle and its report of withdrawn items, driven by
+ * hand-built responses.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -470,6 +472,155 @@ TEST(feed_url_secrets_are_redacted_in_messages)
 	srctest_source_free(s);
 }
 
+/* ---- withdrawn items ------------------------------------------------------ */
+
+/* An RSS document with one item per character of spec: an upper-case
+ * letter is an item dated that many hours before NOW ('A' = 1 h), a
+ * lower-case one an undated item.  guid = the letter. */
+static char *feed_of(const char *spec)
+{
+	char *out = xstrdup("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Nieuws</title>"
+	                    "<link>https://www.gemeente.example/</link>");
+	for (const char *c = spec; *c; c++) {
+		char date[64] = "";
+		if (*c >= 'A' && *c <= 'Z') {
+			time_t t = (time_t)(NOW - 3600 * (*c - 'A' + 1));
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(date, sizeof date, "<pubDate>%a, %d %b %Y %H:%M:%S GMT</pubDate>", &tm);
+		}
+		char *more = xasprintf("%s<item><title>Bericht %c</title><guid isPermaLink=\"false\">%c</guid>%s</item>",
+		                       out, *c, *c, date);
+		free(out);
+		out = more;
+	}
+	char *done = xasprintf("%s</channel></rss>", out);
+	free(out);
+	return done;
+}
+
+/* One cycle of s on the feed spec, into b (cleared first): the keys
+ * reported deleted, as "rss:X rss:Y" ("(failed)" when the cycle failed).
+ * The text is valid until the next call. */
+static const char *fetch(source_t *s, const char *spec, source_batch_t *b)
+{
+	static char deleted[256];
+	source_batch_clear(b);
+	char *xml = feed_of(spec);
+	s->ops->begin(s);
+	net_request_free(s->ops->next_request(s));
+	net_response_t *r = resp(200, xml, strlen(xml));
+	free(xml);
+	source_status_t st = s->ops->handle(s, r, b);
+	net_response_free(r);
+	deleted[0] = '\0';
+	for (size_t i = 0; i < b->n_deleted; i++)
+		snprintf(deleted + strlen(deleted), sizeof deleted - strlen(deleted), "%s%s", i ? " " : "", b->deleted[i]);
+	return st == SRC_DONE ? deleted : "(failed)";
+}
+
+/* Save s's state and start it again from it, as after a restart. */
+static source_t *restart(source_t *s)
+{
+	cJSON *state = s->ops->save_state(s);
+	srctest_source_free(s);
+	s = source_new(FEED_URL, state);
+	cJSON_Delete(state);
+	return s;
+}
+
+TEST(an_item_withdrawn_from_the_feed_is_reported_deleted)
+{
+	source_t *s = source_new(FEED_URL, NULL);
+	source_batch_t b;
+	source_batch_init(&b);
+	CHECK_STR(fetch(s, "ABC", &b), ""); /* nothing known before */
+	s = restart(s); /* what was in the feed survives a restart */
+
+	/* B is gone between A and C, nothing new came: withdrawn */
+	CHECK_STR(fetch(s, "AC", &b), "rss:B");
+	CHECK_STR(b.message, "2 items, 1 withdrawn from the feed");
+	CHECK_INT(b.posts.len, 2);
+
+	/* the oldest item goes and nothing new arrives: withdrawn as well */
+	CHECK_STR(fetch(s, "A", &b), "rss:C");
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
+TEST(an_item_pushed_off_the_end_by_new_ones_is_kept)
+{
+	source_t *s = source_new(FEED_URL, NULL);
+	source_batch_t b;
+	source_batch_init(&b);
+	CHECK_STR(fetch(s, "BCD", &b), "");
+	/* a new item A on top, D (the oldest) dropped off the bottom: a feed of
+	 * three items moved on; D stays on the screen for its time */
+	CHECK_STR(fetch(s, "ABC", &b), "");
+	CHECK(b.authoritative);
+	CHECK_INT(b.window_start, NOW - 3 * 3600); /* the poller keeps D (older) */
+	/* a new item and a withdrawn one at once: the withdrawn one is newer than
+	 * the oldest item still there, so it did not drop off the end */
+	CHECK_STR(fetch(s, "@AC", &b), "rss:B"); /* '@' = dated 0 h: newer than A */
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
+TEST(undated_feeds_use_the_order_of_the_items)
+{
+	source_t *s = source_new(FEED_URL, NULL);
+	source_batch_t b;
+	source_batch_init(&b);
+	CHECK_STR(fetch(s, "xyz", &b), "");
+	CHECK(!b.authoritative); /* no dates: the window rule cannot be used */
+	s = restart(s);
+	/* y is gone while z, listed after it, stays: withdrawn */
+	CHECK_STR(fetch(s, "xz", &b), "rss:y");
+	/* a new item w on top and z gone from the bottom: pushed off, kept */
+	CHECK_STR(fetch(s, "wx", &b), "");
+	/* the same feed again: nothing new, nothing gone */
+	CHECK_STR(fetch(s, "wx", &b), "");
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
+TEST(an_empty_feed_or_a_broken_state_deletes_nothing)
+{
+	source_t *s = source_new(FEED_URL, NULL);
+	source_batch_t b;
+	source_batch_init(&b);
+	CHECK_STR(fetch(s, "ABC", &b), "");
+	/* a feed that parses but has no items: a site fault, not a deletion */
+	CHECK_STR(fetch(s, "", &b), "");
+	CHECK(!b.authoritative);
+	CHECK_INT(b.posts.len, 0);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+
+	/* a damaged state file: wrong types, huge keys, duplicates are dropped */
+	char *big = xmalloc(5000);
+	memset(big, 'k', 4999);
+	big[4999] = '\0';
+	char *json = xasprintf("{\"items\":[[\"rss:A\",%d],[\"rss:A\",2],[5,1],[\"rss:B\"],\"rss:C\",[\"%s\",1],"
+	                       "[\"rss:D\",1.5],[\"rss:E\",1e300],[\"rss:F\",%d]]}", NOW - 3600, big, NOW - 7200);
+	free(big);
+	cJSON *state = cJSON_Parse(json);
+	free(json);
+	CHECK(state != NULL);
+	s = source_new(FEED_URL, state);
+	cJSON_Delete(state);
+	/* only rss:A (its first time) and rss:F were remembered: both gone now,
+	 * and both newer than G, the item still there */
+	CHECK_STR(fetch(s, "G", &b), "rss:A rss:F");
+	cJSON *saved = s->ops->save_state(s);
+	char *text = cJSON_PrintUnformatted(saved);
+	CHECK(strstr(text, "\"items\":[[\"rss:G\",") != NULL);
+	free(text);
+	cJSON_Delete(saved);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
 int main(void)
 {
 	RUN(rss_fixture_items_become_posts_with_the_feed_as_author);
@@ -486,5 +637,9 @@ int main(void)
 	RUN(undated_items_keep_their_first_seen_time);
 	RUN(http_failures_map_to_statuses_with_messages);
 	RUN(feed_url_secrets_are_redacted_in_messages);
+	RUN(an_item_withdrawn_from_the_feed_is_reported_deleted);
+	RUN(an_item_pushed_off_the_end_by_new_ones_is_kept);
+	RUN(undated_feeds_use_the_order_of_the_items);
+	RUN(an_empty_feed_or_a_broken_state_deletes_nothing);
 	return test_summary();
 }

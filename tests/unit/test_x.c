@@ -2,7 +2,8 @@
  * test_x: the X API v2 parser on the documented shapes (tests/fixtures/x-*)
  * and edge cases (multibyte entity offsets, bad entities, long posts,
  * quotes), and the adapter's cycle (user lookup once, since_id, rate limit,
- * usage cap, partial errors) driven by hand-built responses.
+ * usage cap, partial errors, the daily re-check of deleted posts) driven by
+ * hand-built responses.
  */
 #include <stdint.h>
 #include <unistd.h>
@@ -576,6 +577,191 @@ TEST(missing_token_is_a_configuration_error)
 	srctest_source_free(s);
 }
 
+/* ---- deleted posts -------------------------------------------------------- */
+
+#define ID_A "1896459812345678901"
+#define ID_B "1896100000000000002"
+#define ID_C "1895000000000000003"
+
+TEST(lookup_answer_names_the_posts_that_are_gone)
+{
+	char *body = srctest_fixture("x-tweets-lookup.json", NULL);
+	const char *asked[] = { ID_A, ID_B, ID_C, "1894000000000000004" };
+	char *err = NULL;
+	bool *gone = x_parse_lookup(body, strlen(body), asked, 4, &err);
+	free(body);
+	CHECK(gone != NULL);
+	CHECK(!gone[0]); /* in data */
+	CHECK(gone[1]);  /* not found */
+	CHECK(gone[2]);  /* not authorized: no longer public */
+	CHECK(!gone[3]); /* not mentioned at all: nothing is known, so it stays */
+	free(gone);
+
+	/* other errors, other resources, an id also in data: not gone */
+	const char *odd = "{\"data\":[{\"id\":\"1\"}],\"errors\":["
+	                  "{\"resource_id\":\"1\",\"resource_type\":\"tweet\",\"type\":\"https://api.x.com/2/problems/resource-not-found\"},"
+	                  "{\"resource_id\":\"2\",\"resource_type\":\"user\",\"type\":\"https://api.x.com/2/problems/resource-not-found\"},"
+	                  "{\"resource_id\":\"3\",\"resource_type\":\"tweet\",\"type\":\"https://api.x.com/2/problems/resource-unavailable\"},"
+	                  "{\"value\":\"4\",\"type\":\"https://api.x.com/2/problems/resource-not-found\"},"
+	                  "{\"resource_id\":\"5 OR 1=1\",\"type\":\"https://api.x.com/2/problems/resource-not-found\"}]}";
+	const char *ids[] = { "1", "2", "3", "4", "5" };
+	gone = x_parse_lookup(odd, strlen(odd), ids, 5, &err);
+	CHECK(gone != NULL);
+	CHECK(!gone[0] && !gone[1] && !gone[2] && gone[3] && !gone[4]);
+	free(gone);
+
+	/* not an answer at all */
+	CHECK(x_parse_lookup("<html>oops</html>", 17, ids, 5, &err) == NULL);
+	CHECK(err != NULL);
+	free(err);
+	err = NULL;
+	CHECK(x_parse_lookup("{\"meta\":{}}", 11, ids, 5, &err) == NULL);
+	CHECK_STR(err, "the answer has neither a \"data\" nor an \"errors\" list");
+	free(err);
+}
+
+/* One timeline cycle at time now answered with body (or the fixture when
+ * body is NULL); the status. */
+static source_status_t timeline_cycle(source_t *s, int64_t now, const char *body, source_batch_t *b)
+{
+	s->now = now;
+	s->ops->begin(s);
+	net_request_t *req = s->ops->next_request(s);
+	bool timeline = req && strstr(req->url, "/2/users/1111111111/tweets?");
+	net_request_free(req);
+	if (!timeline)
+		return (source_status_t)-1;
+	return srctest_answer(s, body ? resp(200, body) : resp_fixture(200, "x-users-tweets.json"), b);
+}
+
+static source_t *known_user_source(void)
+{
+	cJSON *state = cJSON_Parse("{\"user\":\"gem\",\"user_id\":\"1111111111\"}");
+	source_t *s = source_new(spec_new("gem"), TOKEN, state);
+	cJSON_Delete(state);
+	return s;
+}
+
+#define NOTHING_NEW "{\"meta\":{\"result_count\":0}}"
+
+TEST(posts_deleted_on_x_are_found_once_a_day)
+{
+	source_t *s = known_user_source();
+	source_batch_t b;
+	source_batch_init(&b);
+	CHECK_INT(timeline_cycle(s, NOW, NULL, &b), SRC_DONE);
+	CHECK(!s->ops->next_request(s)); /* just read: nothing to check */
+	source_batch_clear(&b);
+	/* an hour later: no lookup (each post it returns is billed) */
+	CHECK_INT(timeline_cycle(s, NOW + 3600, NOTHING_NEW, &b), SRC_NOT_MODIFIED);
+	CHECK(!s->ops->next_request(s));
+	source_batch_clear(&b);
+
+	/* a day later, after a restart: the two posts are looked up */
+	cJSON *state = s->ops->save_state(s);
+	srctest_source_free(s);
+	s = source_new(spec_new("gem"), TOKEN, state);
+	cJSON_Delete(state);
+	CHECK_INT(timeline_cycle(s, NOW + 86400, NOTHING_NEW, &b), SRC_CONTINUE);
+	net_request_t *req = s->ops->next_request(s);
+	CHECK(req);
+	CHECK_STR(req->url, API "/2/tweets?ids=" ID_A "," ID_B);
+	CHECK_STR(srctest_req_header(req, "Authorization"), "Bearer " TOKEN);
+	net_request_free(req);
+	CHECK_INT(srctest_answer(s, resp_fixture(200, "x-tweets-lookup.json"), &b), SRC_DONE);
+	CHECK_INT(b.n_deleted, 1);
+	CHECK_STR(b.deleted[0], "x:" ID_B);
+	CHECK_STR(b.message, "0 new posts; 1 deleted on X since");
+	CHECK(!s->ops->next_request(s));
+	source_batch_clear(&b);
+
+	/* the deleted one is forgotten; the next lookup is a day later */
+	CHECK_INT(timeline_cycle(s, NOW + 86400 + 3600, NOTHING_NEW, &b), SRC_NOT_MODIFIED);
+	source_batch_clear(&b);
+	CHECK_INT(timeline_cycle(s, NOW + 2 * 86400 + 1, NOTHING_NEW, &b), SRC_CONTINUE);
+	req = s->ops->next_request(s);
+	CHECK(req);
+	CHECK_STR(req->url, API "/2/tweets?ids=" ID_A);
+	net_request_free(req);
+	CHECK_INT(srctest_answer(s, resp(200, "{\"data\":[{\"id\":\"" ID_A "\",\"text\":\"x\"}]}"), &b),
+	          SRC_NOT_MODIFIED);
+	CHECK_INT(b.n_deleted, 0);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
+TEST(recheck_skips_new_old_and_switched_off_posts)
+{
+	source_t *s = known_user_source();
+	source_batch_t b;
+	source_batch_init(&b);
+	CHECK_INT(timeline_cycle(s, NOW, NULL, &b), SRC_DONE);
+	source_batch_clear(&b);
+	/* a day later the timeline brings a new post: only the others are asked */
+	const char *one_new = "{\"data\":[{\"id\":\"1897000000000000001\",\"text\":\"Nieuw\","
+	                      "\"created_at\":\"2025-03-04T09:00:00.000Z\",\"author_id\":\"1111111111\"}],"
+	                      "\"meta\":{\"result_count\":1}}";
+	CHECK_INT(timeline_cycle(s, NOW + 86400, one_new, &b), SRC_CONTINUE);
+	net_request_t *req = s->ops->next_request(s);
+	CHECK(req);
+	CHECK_STR(req->url, API "/2/tweets?ids=" ID_A "," ID_B);
+	net_request_free(req);
+	/* X fails: the new post still comes through; no deletions */
+	CHECK_INT(srctest_answer(s, resp(503, "{\"title\":\"Service Unavailable\"}"), &b), SRC_DONE);
+	CHECK_INT(b.posts.len, 1);
+	CHECK_INT(b.n_deleted, 0);
+	source_batch_clear(&b);
+	/* a server error is tried again at the next refresh */
+	CHECK_INT(timeline_cycle(s, NOW + 86400 + 300, NOTHING_NEW, &b), SRC_CONTINUE);
+	req = s->ops->next_request(s);
+	CHECK(req && strstr(req->url, "/2/tweets?ids=" ID_A "," ID_B ",1897000000000000001"));
+	net_request_free(req);
+	/* the usage cap: the source pauses as always, the cycle keeps its result */
+	net_response_t *r = resp(429, "{\"title\":\"UsageCapExceeded\",\"detail\":\"Usage cap exceeded: Monthly product cap\"}");
+	srctest_resp_header(r, "x-rate-limit-reset", "1741186400");
+	CHECK_INT(srctest_answer(s, r, &b), SRC_NOT_MODIFIED);
+	CHECK_INT(b.retry_at, 1741186400);
+	source_batch_clear(&b);
+	s->now = NOW + 86400 + 600;
+	s->ops->begin(s);
+	CHECK(!s->ops->next_request(s));
+	CHECK_INT(s->ops->handle(s, NULL, &b), SRC_ERR_RATE);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+
+	/* posts older than X_RECHECK_MAX_AGE_DAYS are not looked up any more */
+	s = known_user_source();
+	CHECK_INT(timeline_cycle(s, NOW, NULL, &b), SRC_DONE);
+	source_batch_clear(&b);
+	CHECK_INT(timeline_cycle(s, NOW + (X_RECHECK_MAX_AGE_DAYS + 1) * 86400LL, NOTHING_NEW, &b), SRC_NOT_MODIFIED);
+	CHECK(!s->ops->next_request(s));
+	source_batch_clear(&b);
+	srctest_source_free(s);
+
+	/* switched off: never */
+	x_set_recheck_hours(0);
+	s = known_user_source();
+	CHECK_INT(timeline_cycle(s, NOW, NULL, &b), SRC_DONE);
+	source_batch_clear(&b);
+	CHECK_INT(timeline_cycle(s, NOW + 5 * 86400, NOTHING_NEW, &b), SRC_NOT_MODIFIED);
+	CHECK(!s->ops->next_request(s));
+	source_batch_clear(&b);
+	/* every 6 hours */
+	x_set_recheck_hours(6);
+	CHECK_INT(timeline_cycle(s, NOW + 5 * 86400 + 6 * 3600, NOTHING_NEW, &b), SRC_CONTINUE);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+	x_set_recheck_hours(-1); /* back to the default */
+	s = known_user_source();
+	CHECK_INT(timeline_cycle(s, NOW, NULL, &b), SRC_DONE);
+	source_batch_clear(&b);
+	CHECK_INT(timeline_cycle(s, NOW + 23 * 3600, NOTHING_NEW, &b), SRC_NOT_MODIFIED);
+	source_batch_clear(&b);
+	CHECK_INT(timeline_cycle(s, NOW + 24 * 3600, NOTHING_NEW, &b), SRC_CONTINUE);
+	source_batch_clear(&b);
+	srctest_source_free(s);
+}
+
 int main(void)
 {
 	RUN(timeline_fixture_expands_links_and_drops_media_link);
@@ -593,5 +779,8 @@ int main(void)
 	RUN(deleted_user_is_not_found_and_looked_up_again);
 	RUN(partial_errors_next_to_data_keep_the_data);
 	RUN(missing_token_is_a_configuration_error);
+	RUN(lookup_answer_names_the_posts_that_are_gone);
+	RUN(posts_deleted_on_x_are_found_once_a_day);
+	RUN(recheck_skips_new_old_and_switched_off_posts);
 	return test_summary();
 }
