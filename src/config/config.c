@@ -9,9 +9,13 @@
  * where checks across keys live (a token needs its account, a hashtag needs
  * servers).  Every source a line asks for is "claimed" under the same key
  * config_sources() will give it, so two sections asking for one account
- * fail at parse time, naming both lines.  Parsing stops at the first error
- * and frees what it built; nothing global is touched, so a reload can parse
- * into a new copy and keep the old one when this fails.
+ * fail at parse time, naming both lines.  Source sections share one table
+ * of keys (OPT_KEYS) for their own interval and filters; these are stored
+ * as overrides and resolved against [network] and [filter] only when used
+ * (config_filter_for), so the order of sections in the file does not
+ * matter.  Parsing stops at the first error and frees what it built;
+ * nothing global is touched, so a reload can parse into a new copy and keep
+ * the old one when this fails.
  */
 #include "config.h"
 
@@ -449,6 +453,7 @@ static void set_defaults(config_t *c)
 		.x_api = xstrdup("https://api.x.com"),
 		.facebook_graph = xstrdup("https://graph.facebook.com"),
 		.linkedin_api = xstrdup("https://api.linkedin.com"),
+		.x_recheck_hours = 24,
 	};
 	c->filter = (config_filter_t){ .boosts = true, .sensitive = true, .bots = true,
 	                               .public_only = true };
@@ -469,6 +474,12 @@ static void free_strv(char **v, size_t n)
 	free(v);
 }
 
+static void opts_clear(config_source_opts_t *o)
+{
+	free_strv(o->languages, o->n_languages);
+	free_strv(o->blocked_words, o->n_blocked_words);
+}
+
 static void person_clear(config_person_t *p)
 {
 	free(p->id);
@@ -478,8 +489,10 @@ static void person_clear(config_person_t *p)
 	for (size_t i = 0; i < p->n_accounts; i++) {
 		free(p->accounts[i].handle);
 		free(p->accounts[i].token_file);
+		free(p->accounts[i].key);
 	}
 	free(p->accounts);
+	opts_clear(&p->opts);
 }
 
 static void hashtag_clear(config_hashtag_t *h)
@@ -488,6 +501,7 @@ static void hashtag_clear(config_hashtag_t *h)
 	free(h->id);
 	free(h->token_file);
 	free_strv(h->servers, h->n_servers);
+	opts_clear(&h->opts);
 }
 
 void config_free(config_t *c)
@@ -506,6 +520,7 @@ void config_free(config_t *c)
 		free(c->feeds[i].id);
 		free(c->feeds[i].url);
 		free(c->feeds[i].name);
+		opts_clear(&c->feeds[i].opts);
 	}
 	free(c->feeds);
 	config_display_t *d = &c->display;
@@ -695,6 +710,18 @@ static bool h_bool(parser_t *p, const key_def_t *k, const char *v, void *base)
 	if (!parse_bool(v, FIELD(base, k, bool)))
 		return fail(p, p->line, k->name, "'%s' is not a boolean (use true or false)",
 		            shown(vb, sizeof vb, v));
+	return true;
+}
+
+/* A boolean of a source section that overrides a global one. */
+static bool h_switch(parser_t *p, const key_def_t *k, const char *v, void *base)
+{
+	char vb[SHOWN_MAX + 8];
+	bool on;
+	if (!parse_bool(v, &on))
+		return fail(p, p->line, k->name, "'%s' is not a boolean (use true or false)",
+		            shown(vb, sizeof vb, v));
+	*FIELD(base, k, config_switch_t) = on ? CONFIG_ON : CONFIG_OFF;
 	return true;
 }
 
@@ -961,14 +988,18 @@ static bool h_account(parser_t *p, const key_def_t *k, const char *v, void *base
 		return fail_msg(p, p->line, k->name, err);
 	char *key = account_key(n, v);
 	assert(key);
+	char *key_copy = xstrdup(key);
 	char vb[SHOWN_MAX + 8];
 	char *what = xasprintf("the %s account %s", network_name(n), shown(vb, sizeof vb, v));
 	bool ok = claim(p, p->line, key, what, k->name);
 	free(what);
-	if (!ok)
+	if (!ok) {
+		free(key_copy);
 		return false;
+	}
 	person->accounts = xrealloc(person->accounts, (person->n_accounts + 1) * sizeof *person->accounts);
-	person->accounts[person->n_accounts++] = (config_account_t){ .network = n, .handle = xstrdup(v) };
+	person->accounts[person->n_accounts++] =
+		(config_account_t){ .network = n, .handle = xstrdup(v), .key = key_copy };
 	return true;
 }
 
@@ -1065,6 +1096,21 @@ static bool h_feed_url(parser_t *p, const key_def_t *k, const char *v, void *bas
 static const char *const languages[] = { "nl", "en", NULL };
 static const char *const themes[] = { "default", "high-contrast", NULL };
 
+/* Keys every source section has: its own interval and filters (see
+ * config_source_opts_t), next to the section's other keys. */
+#define OPT_KEYS(T)                                                                             \
+	{ "interval_s", h_int, offsetof(T, opts.interval_s), 0, 15, 86400, NULL },              \
+	{ "replies", h_switch, offsetof(T, opts.replies), 0, 0, 0, NULL },                      \
+	{ "boosts", h_switch, offsetof(T, opts.boosts), 0, 0, 0, NULL },                        \
+	{ "sensitive", h_switch, offsetof(T, opts.sensitive), 0, 0, 0, NULL },                  \
+	{ "bots", h_switch, offsetof(T, opts.bots), 0, 0, 0, NULL },                            \
+	{ "public_only", h_switch, offsetof(T, opts.public_only), 0, 0, 0, NULL },              \
+	{ "blocked_words", h_list, offsetof(T, opts.blocked_words),                             \
+	  offsetof(T, opts.n_blocked_words), 0, 0, NULL },                                       \
+	{ "languages", h_languages, offsetof(T, opts.languages), offsetof(T, opts.n_languages), \
+	  0, 0, NULL },                                                                          \
+	{ "max_age_days", h_int, offsetof(T, opts.max_age_days), 0, 0, 3650, NULL }
+
 #define P_KEYS(T)                                                                               \
 	{ "name", h_string, offsetof(T, name), 0, 0, 0, NULL },                                 \
 	{ "role", h_string, offsetof(T, role), 0, 0, 0, NULL },                                 \
@@ -1079,6 +1125,7 @@ static const char *const themes[] = { "default", "high-contrast", NULL };
 	{ "facebook_token", h_token, 0, 0, NET_FACEBOOK, 0, NULL },                             \
 	{ "linkedin", h_account, 0, 0, NET_LINKEDIN, 0, NULL },                                 \
 	{ "linkedin_token", h_token, 0, 0, NET_LINKEDIN, 0, NULL },                             \
+	OPT_KEYS(T),                                                                            \
 	{ NULL, NULL, 0, 0, 0, 0, NULL }
 
 static const key_def_t person_keys[] = { P_KEYS(config_person_t) };
@@ -1091,12 +1138,14 @@ static const key_def_t hashtag_keys[] = {
 	{ "tag", h_tag, 0, 0, 0, 0, NULL },
 	{ "mastodon_token", h_string, H(config_hashtag_t, token_file), 0, 0, 0, NULL },
 	{ "bluesky_password", h_string, H(config_hashtag_t, token_file), 0, 0, 0, NULL },
+	OPT_KEYS(config_hashtag_t),
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
 static const key_def_t feed_keys[] = {
 	{ "url", h_feed_url, H(config_feed_t, url), 0, 0, 0, NULL },
 	{ "name", h_string, H(config_feed_t, name), 0, 0, 0, NULL },
+	OPT_KEYS(config_feed_t),
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -1154,6 +1203,7 @@ static const key_def_t network_keys[] = {
 	{ "linkedin_api", h_url, N(linkedin_api), 0, 0, 0, NULL },
 	{ "facebook_graph_version", h_api_version, N(facebook_graph_version), 0, 0, 0, NULL },
 	{ "linkedin_version", h_api_version, N(linkedin_version), 0, 0, 0, NULL },
+	{ "x_recheck_hours", h_int, N(x_recheck_hours), 0, 0, 8760, NULL },
 	{ NULL, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -1198,12 +1248,30 @@ static bool key_allows_empty(const key_def_t *k)
 
 /* ---- sections -------------------------------------------------------------- */
 
+/* The source settings of the current section, or NULL for a settings section. */
+static config_source_opts_t *section_opts(parser_t *p)
+{
+	switch (p->type) {
+	case SEC_PERSON:
+	case SEC_ORGANISATION: return &((config_person_t *)p->base)->opts;
+	case SEC_HASHTAG: return &((config_hashtag_t *)p->base)->opts;
+	case SEC_FEED: return &((config_feed_t *)p->base)->opts;
+	default: return NULL;
+	}
+}
+
 /* Checks across the keys of the section that just ended. */
 static bool finish_section(parser_t *p)
 {
 	if (!p->sec)
 		return true;
 	config_t *c = p->c;
+	config_source_opts_t *opts = section_opts(p);
+	if (opts) {
+		/* 0 and an empty list are values here, not "unset" */
+		opts->max_age_set = key_line(p, "max_age_days") != 0;
+		opts->languages_set = key_line(p, "languages") != 0;
+	}
 	switch (p->type) {
 	case SEC_PERSON:
 	case SEC_ORGANISATION: {
@@ -1486,16 +1554,21 @@ static bool unknown_key(parser_t *p, const char *key)
 	char sug[128];
 	suggest(sug, sizeof sug, key, names, n);
 	if (!sug[0]) {
+		/* settings sections first: a source section's interval_s or
+		 * replies is an override, [network] and [filter] are their home */
 		char where[96] = "";
-		for (int i = 0; i < SEC__COUNT; i++) {
-			if (i == SEC_ORGANISATION || sections[i].keys == p->sec->keys)
-				continue;
-			for (const key_def_t *k = sections[i].keys; k->name; k++) {
-				if (strcmp(k->name, key) != 0)
+		for (int named = 0; named < 2 && !where[0]; named++) {
+			for (int i = 0; i < SEC__COUNT; i++) {
+				if (i == SEC_ORGANISATION || sections[i].keys == p->sec->keys ||
+				    sections[i].named != (named == 1))
 					continue;
-				size_t len = strlen(where);
-				snprintf(where + len, sizeof where - len, "%s[%s%s]", len ? " or " : "",
-				         sections[i].name, sections[i].named ? " \"ID\"" : "");
+				for (const key_def_t *k = sections[i].keys; k->name; k++) {
+					if (strcmp(k->name, key) != 0)
+						continue;
+					size_t len = strlen(where);
+					snprintf(where + len, sizeof where - len, "%s[%s%s]", len ? " or " : "",
+					         sections[i].name, sections[i].named ? " \"ID\"" : "");
+				}
 			}
 		}
 		if (where[0])
@@ -1792,7 +1865,8 @@ bool config_add_cli_account(config_t *c, const char *handle, char **err)
 	config_person_t *p = &c->people[c->n_people++];
 	*p = (config_person_t){ .id = id, .n_accounts = 1 };
 	p->accounts = xcalloc(1, sizeof *p->accounts);
-	p->accounts[0] = (config_account_t){ .network = NET_MASTODON, .handle = xstrdup(handle) };
+	p->accounts[0] = (config_account_t){ .network = NET_MASTODON, .handle = xstrdup(handle),
+	                                     .key = account_key(NET_MASTODON, handle) };
 	return true;
 }
 
@@ -1837,15 +1911,69 @@ bool config_add_cli_hashtag(config_t *c, const char *spec, char **err)
 
 /* ---- sources ---------------------------------------------------------------- */
 
-static source_spec_t *spec_new(const config_t *c, source_kind_t kind, network_t n)
+static bool switch_or(config_switch_t sw, bool global)
+{
+	return sw == CONFIG_INHERIT ? global : sw == CONFIG_ON;
+}
+
+void config_filter_for(const config_t *c, const config_source_opts_t *opts, config_filter_t *out)
+{
+	assert(c && out);
+	*out = c->filter;
+	if (!opts)
+		return;
+	out->replies = switch_or(opts->replies, out->replies);
+	out->boosts = switch_or(opts->boosts, out->boosts);
+	out->sensitive = switch_or(opts->sensitive, out->sensitive);
+	out->bots = switch_or(opts->bots, out->bots);
+	out->public_only = switch_or(opts->public_only, out->public_only);
+	if (opts->max_age_set)
+		out->max_age_days = opts->max_age_days;
+	if (opts->languages_set) {
+		out->languages = opts->languages;
+		out->n_languages = opts->n_languages;
+	}
+}
+
+/* Whether a's source key is key. */
+static bool account_has_key(const config_account_t *a, const char *key)
+{
+	if (a->key)
+		return strcmp(a->key, key) == 0;
+	char *k = account_key(a->network, a->handle); /* a hand-built config */
+	bool same = k && strcmp(k, key) == 0;
+	free(k);
+	return same;
+}
+
+const config_source_opts_t *config_source_opts(const config_t *c, const char *source_key)
+{
+	if (!c || !source_key)
+		return NULL;
+	for (size_t i = 0; i < c->n_people; i++)
+		for (size_t j = 0; j < c->people[i].n_accounts; j++)
+			if (account_has_key(&c->people[i].accounts[j], source_key))
+				return &c->people[i].opts;
+	const config_hashtag_t *h = config_hashtag_for_source(c, source_key);
+	if (h)
+		return &h->opts;
+	const config_feed_t *f = config_feed_for_source(c, source_key);
+	return f ? &f->opts : NULL;
+}
+
+static source_spec_t *spec_new(const config_t *c, const config_source_opts_t *opts, source_kind_t kind,
+                               network_t n)
 {
 	source_spec_t *s = xcalloc(1, sizeof *s);
+	config_filter_t f;
+	config_filter_for(c, opts, &f);
 	s->kind = kind;
 	s->network = n;
-	s->interval_s = c->network.interval_s >= 15 ? c->network.interval_s : 15;
-	s->include_replies = c->filter.replies;
-	s->include_boosts = c->filter.boosts;
-	s->public_only = c->filter.public_only;
+	int interval = opts && opts->interval_s ? opts->interval_s : c->network.interval_s;
+	s->interval_s = interval >= 15 ? interval : 15;
+	s->include_replies = f.replies;
+	s->include_boosts = f.boosts;
+	s->public_only = f.public_only;
 	return s;
 }
 
@@ -1878,7 +2006,7 @@ size_t config_sources(const config_t *c, source_spec_t ***out)
 			char *key = account_key(a->network, a->handle);
 			if (!key)
 				continue; /* only a hand-built config can hold a bad handle */
-			source_spec_t *s = spec_new(c, SRC_ACCOUNT, a->network);
+			source_spec_t *s = spec_new(c, &p->opts, SRC_ACCOUNT, a->network);
 			s->key = key;
 			s->person = xstrdup(p->id);
 			s->token_file = xstrdup(a->token_file);
@@ -1898,7 +2026,7 @@ size_t config_sources(const config_t *c, source_spec_t ***out)
 	for (size_t i = 0; i < c->n_hashtags; i++) {
 		const config_hashtag_t *h = &c->hashtags[i];
 		if (h->network == NET_BLUESKY) {
-			source_spec_t *s = spec_new(c, SRC_HASHTAG, NET_BLUESKY);
+			source_spec_t *s = spec_new(c, &h->opts, SRC_HASHTAG, NET_BLUESKY);
 			s->key = tag_key(NET_BLUESKY, h->tag, c->network.bluesky_login);
 			s->handle = xstrdup(h->tag);
 			s->server = xstrdup(c->network.bluesky_login);
@@ -1907,7 +2035,7 @@ size_t config_sources(const config_t *c, source_spec_t ***out)
 			continue;
 		}
 		for (size_t j = 0; j < h->n_servers; j++) {
-			source_spec_t *s = spec_new(c, SRC_HASHTAG, h->network);
+			source_spec_t *s = spec_new(c, &h->opts, SRC_HASHTAG, h->network);
 			s->key = tag_key(h->network, h->tag, h->servers[j]);
 			s->handle = xstrdup(h->tag);
 			s->server = xstrdup(h->servers[j]);
@@ -1916,13 +2044,13 @@ size_t config_sources(const config_t *c, source_spec_t ***out)
 		}
 	}
 	for (size_t i = 0; i < c->n_feeds; i++) {
-		source_spec_t *s = spec_new(c, SRC_FEED, NET_RSS);
+		source_spec_t *s = spec_new(c, &c->feeds[i].opts, SRC_FEED, NET_RSS);
 		s->key = xasprintf("rss:%s", c->feeds[i].id);
 		s->handle = xstrdup(c->feeds[i].url);
 		push(&v, &n, &cap, s);
 	}
 	if (c->notices_file) {
-		source_spec_t *s = spec_new(c, SRC_NOTICES, NET_NOTICE);
+		source_spec_t *s = spec_new(c, NULL, SRC_NOTICES, NET_NOTICE);
 		s->key = xasprintf("notice:%s", c->notices_file);
 		s->handle = xstrdup(c->notices_file);
 		s->interval_s = 15; /* a stat(2) of a local file: a front-desk edit shows within seconds */

@@ -13,6 +13,8 @@
  *   [organisation "x"], [feed "nieuws"] (url), [notices] (file)
  *   [display] [cache] [network] [filter]   settings (see README.md, "Configuration")
  *
+ * Source sections may also set interval_s and the [filter] keys for their
+ * own posts (config_source_opts_t).
  * Every key has a default.  Unknown sections and keys are errors; errors read
  * "FILE:LINE: [section] key: message".  Parsing never touches global state:
  * config_load() builds a fresh config_t, so a reload (SIGHUP) can parse into
@@ -27,11 +29,29 @@
 #include "../platform/platcfg.h"
 #include "../sources/source.h"
 
+/* Settings of one source section ([person], [organisation], [hashtag],
+ * [feed]) over the global ones: zero everywhere means "as [network] and
+ * [filter] say", so a section that sets nothing follows the globals. */
+typedef enum { CONFIG_INHERIT = 0, CONFIG_OFF, CONFIG_ON } config_switch_t;
+
+typedef struct {
+	int interval_s;            /* seconds between polls; 0 = [network] interval_s */
+	config_switch_t replies, boosts, sensitive, bots, public_only;
+	bool max_age_set;          /* max_age_days below replaces [filter]'s */
+	int max_age_days;          /* 0 = no limit */
+	bool languages_set;        /* languages below replace [filter]'s (empty = all) */
+	char **languages;
+	size_t n_languages;
+	char **blocked_words;      /* hidden as well as [filter]'s */
+	size_t n_blocked_words;
+} config_source_opts_t;
+
 /* One account of a person on one network. */
 typedef struct {
 	network_t network;
 	char *handle;        /* as written: "@jan@social.overheid.nl", "@jan.bsky.social", page id... */
 	char *token_file;    /* NULL when none */
+	char *key;           /* its source key (source_spec_t.key); set by the parser */
 } config_account_t;
 
 typedef struct {
@@ -42,6 +62,7 @@ typedef struct {
 	bool organisation;   /* [organisation "x"] instead of [person "x"] */
 	config_account_t *accounts;
 	size_t n_accounts;
+	config_source_opts_t opts;  /* for every account of the section */
 } config_person_t;
 
 typedef struct {
@@ -52,12 +73,14 @@ typedef struct {
 	bool anyone;         /* show posts by anyone, not only configured people (default true for CLI) */
 	char *id;            /* section name: [hashtag "twitampt"] -> "twitampt"; "TAG@SERVER" for --hashtag */
 	char *token_file;    /* mastodon_token (one server only) or bluesky_password; NULL when none */
+	config_source_opts_t opts;  /* for every server of the section */
 } config_hashtag_t;
 
 typedef struct {
 	char *id;            /* [feed "nieuws"] */
 	char *url;
 	char *name;          /* shown as author; NULL = the feed's own title */
+	config_source_opts_t opts;
 } config_feed_t;
 
 typedef struct {
@@ -100,6 +123,7 @@ typedef struct {
 	char *linkedin_api;    /* default https://api.linkedin.com */
 	char *facebook_graph_version; /* "v25.0"; NULL = the adapter's default */
 	char *linkedin_version;       /* LinkedIn-Version "202609"; NULL = the adapter's default */
+	int x_recheck_hours;          /* X deletion look-up every N hours; default 24, 0 = never */
 } config_network_t;
 
 typedef struct {
@@ -159,6 +183,17 @@ const config_person_t *config_person(const config_t *c, const char *id);
  * came from, or NULL.  Valid while c lives. */
 const config_hashtag_t *config_hashtag_for_source(const config_t *c, const char *source_key);
 const config_feed_t *config_feed_for_source(const config_t *c, const char *source_key);
+
+/* The settings of the section a source key (source_spec_t.key, post_t.source)
+ * came from, or NULL (the command line's sources, the notices file, a key
+ * no section has).  Valid while c lives. */
+const config_source_opts_t *config_source_opts(const config_t *c, const char *source_key);
+
+/* The filter that holds for the posts of one source: [filter] with the
+ * settings of the source's section over it (opts may be NULL: [filter]
+ * alone).  Lists are borrowed from c; blocked words of the section come on
+ * top of [filter]'s and are not in *out (check both). */
+void config_filter_for(const config_t *c, const config_source_opts_t *opts, config_filter_t *out);
 
 /* Expand the configuration into the list of sources to poll (one per
  * account, one per hashtag and server, one per feed).  *out is an owned

@@ -3,8 +3,9 @@
  *
  * feed_build() is one pass and two touch-ups:
  *   1. every cached post that is not hidden is cloned, given its person when
- *      it has none (a hashtag post by a configured account), and kept when
- *      feed_keep() says so;
+ *      it has none (a hashtag post by a configured account) and that
+ *      person's one face, and kept when feed_keep() says so (with the
+ *      settings of its source's section over [filter]);
  *   2. posts one person cross-posted to several networks (same words after
  *      links, mentions, '#', case and punctuation are set aside, created
  *      within ten minutes) collapse into one: the one with media, else the
@@ -12,6 +13,11 @@
  *      several networks); a repost of a post that is shown anyway (same
  *      permalink) is left out;
  *   3. the result is sorted newest first.
+ * One person, one face: a configured person's accounts look alike on every
+ * network.  Without name = or photo = in the person's section, the name and
+ * avatar come from the first account listed there that has brought a post
+ * (its newest post's name, with the custom emoji in it; its newest avatar);
+ * the handle stays each network's own.
  * Words are compared after folding ASCII, Latin-1 and Latin Extended-A
  * letters to lower case (accents stay); a blocked word matches whole words
  * only ("rat" does not block "ratatouille" nor "gemeenteraad", it does block
@@ -172,10 +178,10 @@ static bool contains_word(const char *hay, const char *needle)
 
 /* ---- filters ------------------------------------------------------------- */
 
-static bool has_blocked_word(const config_t *cfg, const post_t *p)
+/* Whether a whole word of words[0..n) is in a visible field of p. */
+static bool has_word_of(char *const *list, size_t n_list, const post_t *p)
 {
-	const config_filter_t *f = &cfg->filter;
-	if (!f->n_blocked_words)
+	if (!n_list)
 		return false;
 	const char *fields[8];
 	size_t nf = 0;
@@ -188,28 +194,34 @@ static bool has_blocked_word(const config_t *cfg, const post_t *p)
 		fields[nf++] = p->card->description;
 	}
 	bool hit = false;
-	char **words = xcalloc(f->n_blocked_words, sizeof *words);
-	for (size_t w = 0; w < f->n_blocked_words; w++)
-		words[w] = f->blocked_words[w] ? fold(f->blocked_words[w]) : NULL;
+	char **words = xcalloc(n_list, sizeof *words);
+	for (size_t w = 0; w < n_list; w++)
+		words[w] = list[w] ? fold(list[w]) : NULL;
 	for (size_t i = 0; i < nf + p->n_media && !hit; i++) {
 		const char *s = i < nf ? fields[i] : p->media[i - nf].alt;
 		if (!s || !*s)
 			continue;
 		char *hay = fold(s);
-		for (size_t w = 0; w < f->n_blocked_words && !hit; w++)
+		for (size_t w = 0; w < n_list && !hit; w++)
 			if (words[w] && contains_word(hay, words[w]))
 				hit = true;
 		free(hay);
 	}
-	for (size_t w = 0; w < f->n_blocked_words; w++)
+	for (size_t w = 0; w < n_list; w++)
 		free(words[w]);
 	free(words);
 	return hit;
 }
 
-static bool language_allowed(const config_t *cfg, const post_t *p)
+/* [filter]'s blocked words, and those of the post's own section. */
+static bool has_blocked_word(const config_t *cfg, const config_source_opts_t *opts, const post_t *p)
 {
-	const config_filter_t *f = &cfg->filter;
+	return has_word_of(cfg->filter.blocked_words, cfg->filter.n_blocked_words, p) ||
+	       (opts && has_word_of(opts->blocked_words, opts->n_blocked_words, p));
+}
+
+static bool language_allowed(const config_filter_t *f, const post_t *p)
+{
 	if (!f->n_languages || !p->lang || !*p->lang)
 		return true; /* no list, or the post does not say: keep */
 	size_t pl = strcspn(p->lang, "-_");
@@ -278,7 +290,11 @@ static const char *person_of(const config_t *cfg, const post_t *p)
 
 bool feed_keep(const config_t *cfg, const post_t *p, int64_t now)
 {
-	const config_filter_t *f = &cfg->filter;
+	/* [filter], with the settings of the section the post's source is in */
+	const config_source_opts_t *opts = config_source_opts(cfg, p->source);
+	config_filter_t filter;
+	config_filter_for(cfg, opts, &filter);
+	const config_filter_t *f = &filter;
 	bool notice = p->network == NET_NOTICE;
 	/* notices: only inside their window */
 	if (p->show_from && now < p->show_from)
@@ -297,13 +313,13 @@ bool feed_keep(const config_t *cfg, const post_t *p, int64_t now)
 		return false;
 	if (!notice && f->max_age_days > 0 && now - p->created > (int64_t)f->max_age_days * 86400)
 		return false;
-	if (!notice && !language_allowed(cfg, p))
+	if (!notice && !language_allowed(f, p))
 		return false;
 	/* hashtag posts: only by configured people unless the hashtag says anyone */
 	const config_hashtag_t *h = p->source ? config_hashtag_for_source(cfg, p->source) : NULL;
 	if (h && !h->anyone && !person_of(cfg, p))
 		return false;
-	if (has_blocked_word(cfg, p))
+	if (has_blocked_word(cfg, opts, p))
 		return false;
 	return true;
 }
@@ -330,6 +346,140 @@ static void decorate(const config_t *cfg, post_t *p)
 			free(p->author.name);
 			p->author.name = xstrdup(fd->name);
 		}
+	}
+}
+
+/* ---- one person, one face ------------------------------------------------ */
+
+/* Where the person's own account shows in a post.  A post from the
+ * person's account source (person_from_source) is the person's as author,
+ * or as booster when it is a boost; a post matched to the person by its
+ * author's handle (a hashtag post) is the author's. */
+static author_t *own_account(post_t *p, bool person_from_source)
+{
+	return person_from_source && p->booster ? p->booster : &p->author;
+}
+
+/* What one account of a person last looked like: its newest post's name
+ * (with the custom emoji in it), and the newest avatar it had, with the
+ * cached file of that avatar when any post has it already. */
+typedef struct {
+	const author_t *name_from;
+	int64_t name_when;
+	const author_t *avatar_from;
+	int64_t avatar_when;
+	const char *avatar_file;
+} look_t;
+
+typedef struct {
+	size_t *first;  /* people[i]'s accounts are looks[first[i] .. first[i] + n_accounts) */
+	look_t *looks;
+} faces_t;
+
+/* The person (index in cfg->people) and their account on p's network
+ * (index in its accounts); false when the configuration has neither. */
+static bool person_account(const config_t *cfg, const post_t *p, const char *person, size_t *pi, size_t *aj)
+{
+	const config_person_t *per = config_person(cfg, person);
+	if (!per || p->network == NET_NOTICE || p->network == NET_RSS || p->network == NET_SAMPLE)
+		return false;
+	for (size_t j = 0; j < per->n_accounts; j++) {
+		if (per->accounts[j].network == p->network) {
+			*pi = (size_t)(per - cfg->people);
+			*aj = j;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The look of every configured account, from every cached post (shown or
+ * not: a filtered post still says what the account looks like). */
+static void faces_collect(const config_t *cfg, const post_list_t *cached, faces_t *fc)
+{
+	fc->first = xcalloc(cfg->n_people + 1, sizeof *fc->first);
+	for (size_t i = 0; i < cfg->n_people; i++)
+		fc->first[i + 1] = fc->first[i] + cfg->people[i].n_accounts;
+	fc->looks = xcalloc(fc->first[cfg->n_people] + 1, sizeof *fc->looks);
+	look_t **of = xcalloc(cached->len + 1, sizeof *of); /* each post's account, or NULL */
+	for (size_t k = 0; k < cached->len; k++) {
+		post_t *p = cached->items[k];
+		const char *person = person_of(cfg, p);
+		size_t i, j;
+		if (!person || !person_account(cfg, p, person, &i, &j))
+			continue;
+		const author_t *a = own_account(p, p->person != NULL);
+		look_t *lk = of[k] = &fc->looks[fc->first[i] + j];
+		if (a->name && *a->name && (!lk->name_from || p->created > lk->name_when)) {
+			lk->name_from = a;
+			lk->name_when = p->created;
+		}
+		if (a->avatar_url && *a->avatar_url && (!lk->avatar_from || p->created > lk->avatar_when)) {
+			lk->avatar_from = a;
+			lk->avatar_when = p->created;
+		}
+	}
+	/* a newer post of the same avatar may not have its file yet */
+	for (size_t k = 0; k < cached->len; k++) {
+		post_t *p = cached->items[k];
+		look_t *lk = of[k];
+		if (!lk)
+			continue;
+		const author_t *a = own_account(p, p->person != NULL);
+		if (!lk->avatar_file && a->avatar_file && lk->avatar_from &&
+		    strcmp(a->avatar_url ? a->avatar_url : "", lk->avatar_from->avatar_url) == 0)
+			lk->avatar_file = a->avatar_file;
+	}
+	free(of);
+}
+
+static void faces_free(faces_t *fc)
+{
+	free(fc->first);
+	free(fc->looks);
+}
+
+/* Give p, a post of a configured person, the person's one face: the name
+ * and the avatar of the first account listed in the person's section that
+ * has one, where the configuration sets no name = or photo =. */
+static void faces_apply(const config_t *cfg, const faces_t *fc, post_t *p, bool person_from_source)
+{
+	size_t i, j;
+	if (!p->person || !person_account(cfg, p, p->person, &i, &j))
+		return;
+	const config_person_t *per = &cfg->people[i];
+	const author_t *name_from = NULL;
+	const look_t *avatar_look = NULL;
+	for (size_t a = 0; a < per->n_accounts; a++) {
+		const look_t *lk = &fc->looks[fc->first[i] + a];
+		if (!name_from)
+			name_from = lk->name_from;
+		if (!avatar_look && lk->avatar_from)
+			avatar_look = lk;
+	}
+	author_t *own = own_account(p, person_from_source);
+	if (!per->name && name_from) {
+		free(own->name);
+		own->name = xstrdup(name_from->name);
+		for (size_t e = 0; e < own->n_emojis; e++) {
+			free(own->emojis[e].shortcode);
+			free(own->emojis[e].url);
+			free(own->emojis[e].file);
+		}
+		free(own->emojis);
+		own->emojis = NULL;
+		own->n_emojis = 0;
+		for (size_t e = 0; e < name_from->n_emojis; e++) {
+			emoji_list_add(&own->emojis, &own->n_emojis, name_from->emojis[e].shortcode,
+			               name_from->emojis[e].url);
+			own->emojis[e].file = xstrdup(name_from->emojis[e].file);
+		}
+	}
+	if (!per->photo && avatar_look) {
+		free(own->avatar_url);
+		free(own->avatar_file);
+		own->avatar_url = xstrdup(avatar_look->avatar_from->avatar_url);
+		own->avatar_file = xstrdup(avatar_look->avatar_file);
 	}
 }
 
@@ -510,14 +660,23 @@ void feed_build(const config_t *cfg, const post_list_t *cached,
                 const char *const *hidden, size_t n_hidden, int64_t now, post_list_t *out)
 {
 	size_t from = out->len;
+	faces_t faces;
+	faces_collect(cfg, cached, &faces);
 	for (size_t i = 0; i < cached->len; i++) {
 		const post_t *p = cached->items[i];
-		if (is_hidden(p, hidden, n_hidden) || !feed_keep(cfg, p, now))
+		if (is_hidden(p, hidden, n_hidden))
 			continue;
+		/* filtered as shown: a blocked word in the person's one name
+		 * hides the post on every network */
 		post_t *q = post_clone(p);
 		decorate(cfg, q);
-		post_list_push(out, q);
+		faces_apply(cfg, &faces, q, p->person != NULL);
+		if (feed_keep(cfg, q, now))
+			post_list_push(out, q);
+		else
+			post_free(q);
 	}
+	faces_free(&faces);
 	drop_crossposts(out, from);
 	post_list_sort(out);
 }

@@ -7,8 +7,10 @@
  * is: ops->begin, then request/response pairs until the adapter reports the
  * cycle complete; the batch is then merged into the master list, the cache is
  * written, a new snapshot is published, and the media the new posts need are
- * queued.  Failures keep every cached post, back off with jitter up to a cap,
- * and are logged once per condition (log_event keyed by the source).
+ * queued.  Failures keep every cached post, back off up to a cap, and are
+ * logged once per condition (log_event keyed by the source).  Every wait
+ * comes from poller_next_wait(): jitter only lengthens it, so no source is
+ * asked sooner than its interval, and a server's own wait is kept to.
  *
  * Threading: poller_start() runs poller_main() in its own thread; the network
  * worker's notify callback and poller_stop()/poller_reload() signal one
@@ -35,11 +37,11 @@
 #include "../sources/facebook.h"
 #include "../sources/linkedin.h"
 #include "../sources/source.h"
+#include "../sources/x.h"
 #include "net.h"
 
-#define BACKOFF_CAP_S (15 * 60)
-#define AUTH_RETRY_S (60 * 60)  /* a rejected token is tried again this often */
 #define MEDIA_RETRY_S (30 * 60)
+#define LONG_WAIT_S (60 * 60)   /* a server's wait longer than this is logged */
 #define MEDIA_MAX_INFLIGHT 4
 #define MEDIA_POSTS_CONSIDERED 100
 
@@ -57,6 +59,8 @@ typedef struct src_rt {
 	int64_t last_attempt;   /* wall */
 	int64_t failing_since;  /* wall; 0 while fine */
 	int64_t token_warned;   /* wall; last token-expiry warning */
+	int64_t started_ms;     /* monotonic; when the last cycle started (0: never) */
+	bool long_wait_logged;  /* the server's current long wait was logged */
 	bool answered_once;     /* for --once */
 	bool finished_once;
 	cJSON *saved_state;     /* adapter state to hand to init() */
@@ -77,7 +81,8 @@ typedef struct media_fail {
 struct poller {
 	const config_t *cfg;
 	const config_t *pending_cfg;
-	bool reload_pending;
+	bool reload_pending;    /* poller_reload() waits for the swap of cfg */
+	bool rebuild_pending;   /* cfg swapped; sources rebuilt once no cycle runs */
 	cache_t *cache;
 	net_t *net;
 	src_rt_t **srcs;
@@ -326,6 +331,7 @@ static void build_sources(poller_t *p, const cJSON *state)
 	/* validated by the config parser; NULL restores each adapter's default */
 	facebook_set_graph_version(p->cfg->network.facebook_graph_version);
 	linkedin_set_version(p->cfg->network.linkedin_version);
+	x_set_recheck_hours(p->cfg->network.x_recheck_hours);
 	source_spec_t **specs = NULL;
 	size_t n = config_sources(p->cfg, &specs);
 	p->srcs = n ? xcalloc(n, sizeof *p->srcs) : NULL;
@@ -692,51 +698,93 @@ static void media_fails_expire(poller_t *p)
 
 /* ---- cycles -------------------------------------------------------------- */
 
-static int64_t jitter(int64_t ms)
+/* ms lengthened by up to 20 %, so many screens (or sources) do not poll in
+ * lockstep; never shortened, so no wait falls below what it was chosen as. */
+static int64_t jitter_up(int64_t ms, uint32_t rnd)
 {
-	/* +-20 %, so many screens (or sources) do not retry in lockstep */
 	int64_t span = ms / 5;
-	if (span <= 0)
-		return ms;
-	return ms - span + (int64_t)(random() % (2 * span + 1));
+	return span > 0 ? ms + (int64_t)(rnd % (uint64_t)(span + 1)) : ms;
 }
 
-static void schedule_next(src_rt_t *r, source_status_t st)
+poller_wait_t poller_next_wait(source_status_t st, int failures, int interval_s, int64_t retry_in_ms,
+                               uint32_t rnd)
 {
-	int64_t now = clock_mono_ms();
-	int64_t interval = (int64_t)(r->src.spec->interval_s > 0 ? r->src.spec->interval_s : 60) * 1000;
+	poller_wait_t w = { 0 };
+	int64_t interval = (int64_t)(interval_s > POLLER_MIN_INTERVAL_S ? interval_s : POLLER_MIN_INTERVAL_S) * 1000;
+	int64_t max_wait = (int64_t)POLLER_MAX_WAIT_S * 1000;
 	if (st == SRC_DONE || st == SRC_NOT_MODIFIED) {
-		r->due_ms = now + jitter(interval);
+		w.wait_ms = jitter_up(interval, rnd);
 		/* an answer that used up the rate limit: wait for its reset, not a 429 */
-		int64_t until_reset = (r->batch.retry_at - clock_wall()) * 1000;
-		if (r->batch.retry_at > 0 && until_reset > interval)
-			r->due_ms = now + (until_reset > 3600 * 1000 ? 3600 * 1000 : until_reset);
-		return;
+		if (retry_in_ms > w.wait_ms) {
+			w.server_asked = true;
+			w.capped = retry_in_ms > max_wait;
+			w.wait_ms = w.capped ? max_wait : retry_in_ms;
+		}
+		return w;
 	}
-	if (st == SRC_ERR_RATE && r->batch.retry_at > 0) {
-		int64_t wait = (r->batch.retry_at - clock_wall()) * 1000;
-		if (wait < 15000)
-			wait = 15000;
-		if (wait > 3600 * 1000)
-			wait = 3600 * 1000;
-		r->due_ms = now + wait;
-		return;
+	if (st == SRC_ERR_RATE && retry_in_ms > 0) {
+		w.server_asked = true;
+		w.capped = retry_in_ms > max_wait;
+		w.wait_ms = w.capped ? max_wait : retry_in_ms < interval ? interval : retry_in_ms;
+		return w;
 	}
-	int shift = r->failures > 6 ? 6 : r->failures - 1;
-	int64_t wait = interval << (shift > 0 ? shift : 0);
-	if (st == SRC_ERR_NOT_FOUND || st == SRC_ERR_CONFIG)
-		wait = 3600 * 1000;
 	if (st == SRC_ERR_AUTH) {
 		/* A token the server rejected is not retried every interval (that
 		 * would hammer login endpoints), but probed once an hour: a server
 		 * that answered 401 by mistake, or a token fixed in place, then
 		 * recovers without anyone reloading balie. */
-		r->due_ms = now + jitter((int64_t)AUTH_RETRY_S * 1000);
-		return;
+		w.wait_ms = jitter_up((int64_t)POLLER_AUTH_RETRY_S * 1000, rnd);
+		return w;
 	}
-	if (wait > BACKOFF_CAP_S * 1000 && st != SRC_ERR_NOT_FOUND && st != SRC_ERR_CONFIG)
-		wait = BACKOFF_CAP_S * 1000;
-	r->due_ms = now + jitter(wait);
+	if (st == SRC_ERR_NOT_FOUND || st == SRC_ERR_CONFIG) {
+		int64_t hour = 3600 * 1000;
+		w.wait_ms = jitter_up(interval > hour ? interval : hour, rnd);
+		return w;
+	}
+	/* back-off: the interval, doubling per failure in a row, up to the cap
+	 * (or the interval itself when that is longer) */
+	int shift = failures > 6 ? 6 : failures - 1;
+	int64_t wait = interval << (shift > 0 ? shift : 0);
+	int64_t cap = (int64_t)POLLER_BACKOFF_CAP_S * 1000;
+	if (cap < interval)
+		cap = interval;
+	w.wait_ms = jitter_up(wait > cap ? cap : wait, rnd);
+	return w;
+}
+
+/* "3 h 20 min", "45 min", "2 days". */
+static void format_wait(char *buf, size_t size, int64_t s)
+{
+	if (s >= 2 * 86400)
+		snprintf(buf, size, "%lld days", (long long)(s / 86400));
+	else if (s >= 3600 && (s % 3600) / 60)
+		snprintf(buf, size, "%lld h %lld min", (long long)(s / 3600), (long long)((s % 3600) / 60));
+	else if (s >= 3600)
+		snprintf(buf, size, "%lld h", (long long)(s / 3600));
+	else
+		snprintf(buf, size, "%lld min", (long long)((s + 59) / 60));
+}
+
+static void schedule_next(src_rt_t *r, source_status_t st)
+{
+	int64_t retry_in_ms = r->batch.retry_at > 0 ? (r->batch.retry_at - clock_wall()) * 1000 : 0;
+	poller_wait_t w = poller_next_wait(st, r->failures, r->src.spec->interval_s, retry_in_ms, (uint32_t)random());
+	r->due_ms = clock_mono_ms() + w.wait_ms;
+	/* A wait of hours is worth one line: the screen shows old posts that
+	 * long.  Logged once per wait, not at every refresh that renews it. */
+	bool long_wait = w.server_asked && (w.capped || w.wait_ms > (int64_t)LONG_WAIT_S * 1000);
+	if (long_wait && !r->long_wait_logged) {
+		char asked[32], waits[32];
+		format_wait(asked, sizeof asked, retry_in_ms / 1000);
+		format_wait(waits, sizeof waits, w.wait_ms / 1000);
+		if (w.capped)
+			log_warn("poller", "%s: the server asks balie to wait %s before asking again; waiting %s, "
+			         "the longest balie waits", r->src.spec->key, asked, waits);
+		else
+			log_warn("poller", "%s: the server asks balie to wait %s before asking again; waiting that long",
+			         r->src.spec->key, waits);
+	}
+	r->long_wait_logged = long_wait;
 }
 
 static size_t cached_count(const poller_t *p, const char *key)
@@ -876,6 +924,7 @@ static void start_cycle(poller_t *p, src_rt_t *r)
 	log_debug("poller", "%s: refresh starts (clock %.1f s)", r->src.spec->key, (double)clock_mono_ms() / 1000.0);
 	warn_token_expiry(r);
 	r->in_cycle = true;
+	r->started_ms = clock_mono_ms();
 	r->requests = 0;
 	source_batch_clear(&r->batch);
 	r->src.now = clock_wall();
@@ -915,7 +964,7 @@ static int64_t start_due(poller_t *p)
 	for (size_t i = 0; i < p->n_srcs; i++) {
 		src_rt_t *r = p->srcs[i];
 		if (!r->active || r->in_cycle)
-			continue; /* sources whose token was rejected are due after AUTH_RETRY_S */
+			continue; /* sources whose token was rejected are due after POLLER_AUTH_RETRY_S */
 		if (r->due_ms <= now)
 			start_cycle(p, r);
 		if (!r->in_cycle) {
@@ -1019,26 +1068,64 @@ static void drain(poller_t *p, bool handle)
 	}
 }
 
-/* Swap in a reloaded configuration: sources are rebuilt from it, keeping the
- * adapters' saved state of sources that still exist, so no post is fetched
- * twice and nothing cached is lost. */
-static void apply_reload(poller_t *p)
+/* A reload, step 1: use the new configuration from now on, and let
+ * poller_reload() return at once (the caller then frees the old one).
+ * Nothing here keeps a pointer into a configuration: sources own copies of
+ * their specs, so the running sources finish their cycles on the new one. */
+static void take_config(poller_t *p)
 {
-	/* let running cycles finish first: their jobs point at the old sources */
-	if (any_in_cycle(p) || p->n_media_inflight)
-		return;
-	cJSON *state = state_json(p);
-	free_sources(p);
-	p->cfg = p->pending_cfg;
-	build_sources(p, state);
-	cJSON_Delete(state);
+	pthread_mutex_lock(&p->lock);
+	if (p->reload_pending) {
+		p->cfg = p->pending_cfg;
+		p->pending_cfg = NULL;
+		p->reload_pending = false;
+		p->rebuild_pending = true;
+		pthread_cond_broadcast(&p->reload_done);
+	}
+	pthread_mutex_unlock(&p->lock);
 	p->posts_dirty = true; /* filters may have changed */
 	publish(p);
-	pthread_mutex_lock(&p->lock);
-	p->reload_pending = false;
-	p->pending_cfg = NULL;
-	pthread_cond_broadcast(&p->reload_done);
-	pthread_mutex_unlock(&p->lock);
+}
+
+/* Step 2, once no cycle runs (their requests point at the old sources; no
+ * new cycle starts meanwhile): the sources are rebuilt from the new
+ * configuration, keeping the adapters' saved state of sources that still
+ * exist, so no post is fetched twice and nothing cached is lost.  A source
+ * that stays is not asked sooner than POLLER_MIN_INTERVAL_S after its last
+ * request. */
+static void apply_reload(poller_t *p)
+{
+	if (!p->rebuild_pending || any_in_cycle(p))
+		return;
+	size_t n_old = p->n_srcs;
+	char **old_keys = xcalloc(n_old + 1, sizeof *old_keys);
+	int64_t *old_started = xcalloc(n_old + 1, sizeof *old_started);
+	for (size_t i = 0; i < n_old; i++) {
+		old_keys[i] = xstrdup(p->srcs[i]->src.spec->key);
+		old_started[i] = p->srcs[i]->started_ms;
+	}
+	cJSON *state = state_json(p);
+	free_sources(p);
+	build_sources(p, state);
+	cJSON_Delete(state);
+	for (size_t i = 0; i < p->n_srcs; i++) {
+		src_rt_t *r = p->srcs[i];
+		for (size_t j = 0; j < n_old; j++) {
+			if (old_started[j] && strcmp(old_keys[j], r->src.spec->key) == 0) {
+				int64_t earliest = old_started[j] + (int64_t)POLLER_MIN_INTERVAL_S * 1000;
+				if (r->due_ms < earliest)
+					r->due_ms = earliest;
+				r->started_ms = old_started[j];
+			}
+		}
+	}
+	for (size_t i = 0; i < n_old; i++)
+		free(old_keys[i]);
+	free(old_keys);
+	free(old_started);
+	p->rebuild_pending = false;
+	p->posts_dirty = true;
+	publish(p);
 	log_info("poller", "configuration reloaded: %zu sources", p->n_srcs);
 }
 
@@ -1062,9 +1149,12 @@ static void *poller_main(void *arg)
 			changed = true;
 		}
 		if (reload)
-			apply_reload(p);
+			take_config(p);
+		apply_reload(p);
 		media_fails_expire(p);
-		int64_t next = start_due(p);
+		/* while a rebuild waits for running cycles, none starts: the
+		 * responses that end them wake this loop */
+		int64_t next = p->rebuild_pending ? -1 : start_due(p);
 		if (changed) {
 			if (p->posts_dirty || p->all.len != before)
 				media_queue(p);
@@ -1125,8 +1215,10 @@ void poller_reload(poller_t *p, const config_t *cfg)
 		while (p->reload_pending)
 			pthread_cond_wait(&p->reload_done, &p->lock);
 	pthread_mutex_unlock(&p->lock);
-	if (!p->threaded)
+	if (!p->threaded) {
+		take_config(p);
 		apply_reload(p);
+	}
 }
 
 void poller_stop(poller_t *p)

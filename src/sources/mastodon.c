@@ -11,7 +11,11 @@
  *           newest id seen, until an empty page (at most 5 pages a cycle)
  * where <timeline> is /api/v1/accounts/ID/statuses or /api/v1/timelines/tag/TAG.
  * The newest id and the ETags are committed only when a cycle completes, so
- * a cycle that fails half-way is repeated instead of losing posts.  Every
+ * a cycle that fails half-way is repeated instead of losing posts.  The
+ * "seen up to" mark never passes a gap: when a NEWEST page shows more new
+ * posts than the cycle's pages could reach from the old mark, the cycle
+ * commits only how far min_id paging got, and the next cycle pages on from
+ * there (the posts of the NEWEST page are merged at once all the same).  Every
  * field of every response is untrusted: a wrong type drops the field, a
  * status without key, author or time is skipped, never the page.
  */
@@ -43,7 +47,7 @@
 #define MAX_KEY 2048
 #define MAX_MEDIA 16
 #define MAX_EMOJI 64
-#define MAX_RETRY_S (6 * 3600) /* never wait longer than this for a rate limit */
+#define MAX_RETRY_S (30 * 86400) /* bounds a server's absurd wait; the poller waits a day at most */
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -510,6 +514,7 @@ typedef struct {
 	int pages;
 	char *cursor;           /* min_id of the next PAGE request */
 	char *stop_at;          /* reconcile gap-fill: oldest id of the newest page */
+	bool gap_open;          /* a NEWEST page left a gap that paging has not closed yet */
 	char *cycle_newest;
 	char *url;              /* the request in flight */
 	etag_t pending[MAX_PAGES + 1]; /* ETags to remember if the cycle completes */
@@ -638,6 +643,7 @@ static void cycle_reset(mstate_t *st)
 	st->cursor = st->stop_at = st->cycle_newest = st->url = NULL;
 	pending_clear(st);
 	st->pages = 0;
+	st->gap_open = false;
 	st->n_invalid = 0;
 	st->limited = false;
 	st->limited_until = 0;
@@ -810,7 +816,8 @@ static bool parse_uint(const char *s, int64_t *out)
  * (seconds or an HTTP date) or X-RateLimit-Reset (ISO 8601); 0 when the
  * response does not say.  Absolute times are taken relative to the server's
  * Date header when there is one, so a wrong local clock (a Pi without a
- * real-time clock before NTP) does not stretch the wait.  Capped at 6 hours. */
+ * real-time clock before NTP) does not stretch the wait.  Bounded at 30
+ * days; the poller cuts every wait to a day and says so in the log. */
 static int64_t retry_time(const source_t *s, const net_response_t *r)
 {
 	int64_t server_now = s->now, t, delta;
@@ -836,13 +843,18 @@ static int64_t retry_time(const source_t *s, const net_response_t *r)
 	return s->now + delta;
 }
 
-/* Ends the cycle, committing what it learnt. */
+/* Ends the cycle, committing what it learnt.  With a gap still open the
+ * mark moves only as far as min_id paging got (the cursor): the posts between
+ * there and the NEWEST page follow on the next cycle. */
 static source_status_t cycle_complete(source_t *s, source_batch_t *b)
 {
 	mstate_t *st = s->priv;
-	if (st->cycle_newest && (!st->newest_id || id_compare(st->cycle_newest, st->newest_id) > 0))
-		set_str(&st->newest_id, st->cycle_newest);
-	for (size_t i = 0; i < st->n_pending; i++)
+	const char *mark = st->gap_open ? st->cursor : st->cycle_newest;
+	if (mark && (!st->newest_id || id_compare(mark, st->newest_id) > 0))
+		set_str(&st->newest_id, mark);
+	/* an open gap forgets the NEWEST page's ETag: a restart's reconciling
+	 * fetch must see the page again (not a 304) to find the gap again */
+	for (size_t i = 0; i < st->n_pending && !st->gap_open; i++)
 		etag_remember(st, st->pending[i].url, st->pending[i].etag);
 	pending_clear(st);
 	st->phase = PH_DONE;
@@ -905,10 +917,11 @@ static source_status_t handle_page(source_t *s, const cJSON *root, const net_res
 			b->authoritative = true;
 			b->window_start = pg.count < PAGE_LIMIT ? 0 : pg.oldest_created;
 		}
-		/* more new posts than one page since last time: fill the gap */
-		bool gap = st->newest_id && pg.count >= PAGE_LIMIT && pg.oldest_id &&
-		           id_compare(pg.oldest_id, st->newest_id) > 0;
-		if (gap && !st->limited && st->pages < MAX_PAGES) {
+		/* more new posts than one page since last time: fill the gap,
+		 * from the old mark up to this page, now or in later cycles */
+		st->gap_open = st->newest_id && pg.count >= PAGE_LIMIT && pg.oldest_id &&
+		               id_compare(pg.oldest_id, st->newest_id) > 0;
+		if (st->gap_open && !st->limited && st->pages < MAX_PAGES) {
 			set_str(&st->stop_at, pg.oldest_id);
 			set_str(&st->cursor, st->newest_id);
 			st->phase = PH_PAGE;
@@ -917,12 +930,18 @@ static source_status_t handle_page(source_t *s, const cJSON *root, const net_res
 		return cycle_complete(s, b);
 	}
 
-	/* PH_PAGE: min_id paging until an empty page */
-	if (pg.count == 0 || !pg.newest_id || (st->cursor && id_compare(pg.newest_id, st->cursor) <= 0))
+	/* PH_PAGE: min_id paging until an empty page.  A server that has
+	 * nothing above the cursor although the NEWEST page showed more (posts
+	 * deleted meanwhile) has no gap left to fill. */
+	if (pg.count == 0 || !pg.newest_id || (st->cursor && id_compare(pg.newest_id, st->cursor) <= 0)) {
+		st->gap_open = false;
 		return cycle_complete(s, b);
+	}
 	set_str(&st->cursor, pg.newest_id);
-	if (st->stop_at && id_compare(pg.newest_id, st->stop_at) >= 0)
+	if (st->stop_at && id_compare(pg.newest_id, st->stop_at) >= 0) {
+		st->gap_open = false; /* paging reached the NEWEST page */
 		return cycle_complete(s, b);
+	}
 	if (st->limited || st->pages >= MAX_PAGES)
 		return cycle_complete(s, b);
 	return SRC_CONTINUE;

@@ -1034,6 +1034,155 @@ TEST(sources_defaults_and_cli)
 	config_free(c);
 }
 
+/* ---- per-source settings --------------------------------------------------------- */
+
+/* Source sections first, the global sections after them: a section's
+ * settings override the globals wherever either stands in the file. */
+static const char per_source_conf[] =
+	"[person \"jan\"]\n"
+	"mastodon = @jan@social.overheid.nl\n"
+	"bluesky = @jan.gemeente.nl\n"
+	"interval_s = 300\n"
+	"replies = yes\n"
+	"boosts = no\n"
+	"languages =\n"
+	"blocked_words = verkiezingen, peiling\n"
+	"max_age_days = 0\n"
+	"\n"
+	"[organisation \"gemeente\"]\n"
+	"mastodon = @gemeente@social.overheid.nl\n"
+	"\n"
+	"[hashtag \"raad\"]\n"
+	"servers = social.overheid.nl, mastodon.social\n"
+	"interval_s = 900\n"
+	"sensitive = false\n"
+	"public_only = false\n"
+	"\n"
+	"[feed \"nieuws\"]\n"
+	"url = https://www.example.nl/nieuws.rss\n"
+	"bots = off\n"
+	"languages = en\n"
+	"max_age_days = 3\n"
+	"\n"
+	"[network]\n"
+	"interval_s = 120\n"
+	"\n"
+	"[filter]\n"
+	"replies = false\n"
+	"boosts = true\n"
+	"languages = nl, fy\n"
+	"blocked_words = spam\n"
+	"max_age_days = 14\n";
+
+TEST(source_sections_set_their_own_interval_and_filters)
+{
+	config_t *c = parse_ok(per_source_conf);
+	CHECK(c);
+	source_spec_t **v = NULL;
+	size_t n = config_sources(c, &v);
+	CHECK_INT(n, 6);
+	/* the person's settings hold for each of their accounts */
+	const char *jan[] = { "mastodon:@jan@social.overheid.nl", "bluesky:@jan.gemeente.nl" };
+	for (size_t i = 0; i < 2; i++) {
+		const source_spec_t *s = find_spec(v, n, jan[i]);
+		CHECK(s);
+		CHECK_INT(s->interval_s, 300);
+		CHECK(s->include_replies && !s->include_boosts && s->public_only);
+	}
+	/* a section that sets nothing follows [network] and [filter] */
+	const source_spec_t *s = find_spec(v, n, "mastodon:@gemeente@social.overheid.nl");
+	CHECK(s);
+	CHECK_INT(s->interval_s, 120);
+	CHECK(!s->include_replies && s->include_boosts && s->public_only);
+	/* a hashtag's settings hold for every server */
+	const char *raad[] = { "mastodon-tag:raad@social.overheid.nl", "mastodon-tag:raad@mastodon.social" };
+	for (size_t i = 0; i < 2; i++) {
+		s = find_spec(v, n, raad[i]);
+		CHECK(s);
+		CHECK_INT(s->interval_s, 900);
+		CHECK(!s->include_replies && s->include_boosts && !s->public_only);
+	}
+	s = find_spec(v, n, "rss:nieuws");
+	CHECK(s);
+	CHECK_INT(s->interval_s, 120);
+	config_sources_free(v, n);
+
+	/* the filters the feed applies to each source's posts */
+	config_filter_t f;
+	const config_source_opts_t *o = config_source_opts(c, "bluesky:@jan.gemeente.nl");
+	CHECK(o && o == config_source_opts(c, "mastodon:@jan@social.overheid.nl"));
+	config_filter_for(c, o, &f);
+	CHECK(f.replies && !f.boosts && f.sensitive && f.bots && f.public_only);
+	CHECK_INT(f.n_languages, 0);   /* "languages =": every language, over [filter]'s nl, fy */
+	CHECK_INT(f.max_age_days, 0);  /* 0 set here: no limit, over [filter]'s 14 */
+	CHECK_INT(f.n_blocked_words, 1); /* [filter]'s, and the section's on top */
+	CHECK_STR(f.blocked_words[0], "spam");
+	CHECK_INT(o->n_blocked_words, 2);
+	CHECK_STR(o->blocked_words[1], "peiling");
+
+	o = config_source_opts(c, "mastodon-tag:raad@mastodon.social");
+	CHECK(o && o == &c->hashtags[0].opts);
+	config_filter_for(c, o, &f);
+	CHECK(!f.replies && f.boosts && !f.sensitive && f.bots && !f.public_only);
+	CHECK_INT(f.n_languages, 2);
+	CHECK_INT(f.max_age_days, 14);
+
+	o = config_source_opts(c, "rss:nieuws");
+	CHECK(o && o == &c->feeds[0].opts);
+	config_filter_for(c, o, &f);
+	CHECK(!f.bots && f.sensitive);
+	CHECK_INT(f.n_languages, 1);
+	CHECK_STR(f.languages[0], "en");
+	CHECK_INT(f.max_age_days, 3);
+
+	o = config_source_opts(c, "mastodon:@gemeente@social.overheid.nl");
+	CHECK(o);
+	config_filter_for(c, o, &f);
+	CHECK(!f.replies && f.boosts && f.max_age_days == 14 && f.n_languages == 2);
+
+	/* sources without a section: the command line's, unknown keys */
+	CHECK(config_source_opts(c, "mastodon:@niemand@social.overheid.nl") == NULL);
+	CHECK(config_source_opts(c, NULL) == NULL);
+	config_filter_for(c, NULL, &f);
+	CHECK(!f.replies && f.max_age_days == 14);
+	char *err = NULL;
+	CHECK(config_add_cli_account(c, "@piet@social.overheid.nl", &err));
+	CHECK(config_source_opts(c, "mastodon:@piet@social.overheid.nl") == &c->people[c->n_people - 1].opts);
+	config_free(c);
+}
+
+TEST(error_source_section_settings_are_checked_like_the_globals)
+{
+	CHECK_ERR("[person \"jan\"]\nmastodon = @jan@s.example\ninterval_s = 5\n",
+	          "t.conf:3: [person \"jan\"] interval_s: 5 is too small (minimum 15)");
+	CHECK_ERR("[organisation \"g\"]\ninterval_s = 100000\n",
+	          "t.conf:2: [organisation \"g\"] interval_s: 100000 is too large (maximum 86400)");
+	CHECK_ERR("[person \"jan\"]\nreplies = soms\n",
+	          "t.conf:2: [person \"jan\"] replies: 'soms' is not a boolean (use true or false)");
+	CHECK_ERR("[feed \"n\"]\nurl = https://n.example/rss\nlanguages = nederlands\n",
+	          "t.conf:3: [feed \"n\"] languages: 'nederlands' is not a language code (expected two "
+	          "letters such as nl or en)");
+	CHECK_ERR("[hashtag \"raad\"]\nservers = s.example\nmax_age_days = 4000\n",
+	          "t.conf:3: [hashtag \"raad\"] max_age_days: 4000 is too large (maximum 3650)");
+	CHECK_ERR("[hashtag \"raad\"]\nservers = s.example\nblocked_words = a,,b\n",
+	          "t.conf:3: [hashtag \"raad\"] blocked_words: empty item in the list (items are separated by commas)");
+	CHECK_ERR("[person \"jan\"]\nboosts = no\nboosts = yes\n",
+	          "t.conf:3: [person \"jan\"] boosts: duplicate key (first set at line 2)");
+	CHECK_ERR("[person \"jan\"]\ninterval_s =\n",
+	          "t.conf:2: [person \"jan\"] interval_s: empty value (leave the key out to use the default)");
+	/* unknown keys are still errors, with the closest name */
+	CHECK_ERR("[person \"jan\"]\nreplys = yes\n",
+	          "t.conf:2: [person \"jan\"] replys: unknown key (did you mean 'replies'?)");
+	CHECK_ERR("[feed \"n\"]\nintervall_s = 60\n",
+	          "t.conf:2: [feed \"n\"] intervall_s: unknown key (did you mean 'interval_s'?)");
+	CHECK_ERR("[hashtag \"raad\"]\nmax_age = 3\n",
+	          "t.conf:2: [hashtag \"raad\"] max_age: unknown key");
+	CHECK_ERR("[notices]\nreplies = yes\n",
+	          "t.conf:2: [notices] replies: unknown key (it belongs in [filter])");
+	CHECK_ERR("[display]\nboosts = no\n",
+	          "t.conf:2: [display] boosts: unknown key (it belongs in [filter])");
+}
+
 /* ---- robustness ------------------------------------------------------------------ */
 
 static uint32_t rng_state = 12345;
@@ -1139,6 +1288,8 @@ int main(void)
 	RUN(cli_hashtag_builds_a_hashtag);
 	RUN(sources_expand_every_account_hashtag_feed_and_notices);
 	RUN(sources_defaults_and_cli);
+	RUN(source_sections_set_their_own_interval_and_filters);
+	RUN(error_source_section_settings_are_checked_like_the_globals);
 	RUN(truncated_and_mutated_files_never_crash);
 	return test_summary();
 }

@@ -465,6 +465,308 @@ TEST(one_person_on_several_networks_and_authors_from_the_configuration)
 	config_free(c);
 }
 
+/* ---- per-source settings ------------------------------------------------- */
+
+static const char per_source_text[] =
+	"[person \"jan\"]\n"
+	"mastodon = @jan@social.overheid.nl\n"
+	"bluesky = @jan.gemeente.nl\n"
+	"replies = yes\n"
+	"boosts = no\n"
+	"sensitive = no\n"
+	"bots = no\n"
+	"public_only = no\n"
+	"languages = en\n"
+	"max_age_days = 2\n"
+	"blocked_words = peiling\n"
+	"\n"
+	"[organisation \"gemeente\"]\n"
+	"mastodon = @gemeente@social.overheid.nl\n"
+	"\n"
+	"[hashtag \"raad\"]\n"
+	"servers = social.overheid.nl\n"
+	"anyone = yes\n"
+	"sensitive = no\n"
+	"\n"
+	"[feed \"nieuws\"]\n"
+	"url = https://www.gemeente.example/rss\n"
+	"max_age_days = 1\n"
+	"\n"
+	"[filter]\n"
+	"replies = no\n"
+	"boosts = yes\n"
+	"sensitive = yes\n"
+	"bots = yes\n"
+	"public_only = yes\n"
+	"languages = nl\n"
+	"max_age_days = 30\n"
+	"blocked_words = spam\n";
+
+static config_t *parse_text(const char *text)
+{
+	char *err = NULL;
+	config_t *c = config_parse(text, strlen(text), "test.conf", &err);
+	if (!c) {
+		fprintf(stderr, "config: %s\n", err);
+		exit(2);
+	}
+	return c;
+}
+
+/* A Dutch post of one source, as the adapter would have stored it. */
+static post_t *from(const char *source, const char *key, const char *text)
+{
+	post_t *p = mk(NET_MASTODON, key, text, NOW - 60);
+	p->source = xstrdup(source);
+	p->lang = xstrdup("nl");
+	return p;
+}
+
+TEST(per_source_filters_override_the_global_ones_both_ways)
+{
+	config_t *c = parse_text(per_source_text);
+	const char *jan_src = "mastodon:@jan@social.overheid.nl", *gem_src = "mastodon:@gemeente@social.overheid.nl";
+	post_t *j = from(jan_src, "m:j", "Hallo");
+	post_t *g = from(gem_src, "m:g", "Hallo");
+	free(j->lang);
+	j->lang = xstrdup("en"); /* Jan's section shows English only */
+	CHECK(keeps(c, j) && keeps(c, g));
+
+	j->reply = g->reply = true;           /* replies = yes for Jan, no globally */
+	CHECK(keeps(c, j) && !keeps(c, g));
+	j->reply = g->reply = false;
+
+	j->booster = xcalloc(1, sizeof *j->booster);
+	g->booster = xcalloc(1, sizeof *g->booster);
+	CHECK(!keeps(c, j) && keeps(c, g));   /* boosts = no for Jan */
+	author_clear(j->booster);
+	author_clear(g->booster);
+	free(j->booster);
+	free(g->booster);
+	j->booster = g->booster = NULL;
+
+	j->sensitive = g->sensitive = true;   /* sensitive = no for Jan */
+	CHECK(!keeps(c, j) && keeps(c, g));
+	j->sensitive = g->sensitive = false;
+
+	j->author.bot = g->author.bot = true; /* bots = no for Jan */
+	CHECK(!keeps(c, j) && keeps(c, g));
+	j->author.bot = g->author.bot = false;
+
+	j->visibility = g->visibility = VIS_UNLISTED; /* public_only = no for Jan */
+	CHECK(keeps(c, j) && !keeps(c, g));
+	j->visibility = g->visibility = VIS_PUBLIC;
+
+	free(g->lang);
+	g->lang = xstrdup("en");              /* languages: en for Jan, nl globally */
+	CHECK(!keeps(c, g));
+	free(j->lang);
+	j->lang = xstrdup("nl");
+	CHECK(!keeps(c, j));
+	free(j->lang);
+	j->lang = xstrdup("en");
+	free(g->lang);
+	g->lang = xstrdup("nl");
+
+	j->created = g->created = NOW - 3 * DAY; /* max_age_days: 2 for Jan, 30 globally */
+	CHECK(!keeps(c, j) && keeps(c, g));
+	j->created = g->created = NOW - 60;
+
+	free(j->text);
+	free(g->text);
+	j->text = xstrdup("Nieuwe peiling");   /* blocked for Jan only */
+	g->text = xstrdup("Nieuwe peiling");
+	CHECK(!keeps(c, j) && keeps(c, g));
+	free(j->text);
+	free(g->text);
+	j->text = xstrdup("Geen spam hier");   /* [filter]'s words hold for Jan too */
+	g->text = xstrdup("Geen spam hier");
+	CHECK(!keeps(c, j) && !keeps(c, g));
+	free(j->text);
+	free(g->text);
+	j->text = xstrdup("Hallo");
+	g->text = xstrdup("Hallo");
+	CHECK(keeps(c, j) && keeps(c, g));
+
+	/* a hashtag's settings: its sensitive posts hidden, Jan's own shown */
+	source_spec_t **specs;
+	size_t n = config_sources(c, &specs);
+	const char *raad = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (specs[i]->kind == SRC_HASHTAG)
+			raad = specs[i]->key;
+	CHECK(raad);
+	post_t *t = from(raad, "m:t", "#raad vanavond");
+	t->sensitive = true;
+	g->sensitive = true;
+	EXPECT(!keeps(c, t) && keeps(c, g));
+	t->sensitive = false;
+	EXPECT(keeps(c, t));
+	post_free(t);
+	config_sources_free(specs, n);
+
+	/* a feed's own age limit */
+	post_t *r = mk(NET_RSS, "rss:1", "Nieuws", NOW - 2 * DAY);
+	r->source = xstrdup("rss:nieuws");
+	CHECK(!keeps(c, r));
+	r->created = NOW - DAY / 2;
+	CHECK(keeps(c, r));
+	post_free(r);
+
+	/* and through feed_build, by each post's own source */
+	post_list_t in, out;
+	post_list_init(&in);
+	post_list_init(&out);
+	j->reply = g->reply = true;
+	g->sensitive = false;
+	post_list_push(&in, j);
+	post_list_push(&in, g);
+	feed_build(c, &in, NULL, 0, NOW, &out);
+	CHECK_INT(out.len, 1);
+	CHECK_STR(out.items[0]->key, "m:j");
+	post_list_clear(&out);
+	post_list_clear(&in);
+	config_free(c);
+}
+
+/* ---- one person, one face -------------------------------------------------- */
+
+static const char faces_text[] =
+	"[person \"piet\"]\n"
+	"bluesky = @piet.gemeente.nl\n"
+	"mastodon = @piet@social.overheid.nl\n"
+	"x = @pietp\n"
+	"x_token = /etc/balie/x.token\n"
+	"\n"
+	"[person \"anna\"]\n"
+	"name = Anna Bakker\n"
+	"photo = /etc/balie/anna.jpg\n"
+	"mastodon = @anna@social.overheid.nl\n"
+	"bluesky = @anna.gemeente.nl\n"
+	"\n"
+	"[hashtag \"raad\"]\n"
+	"servers = social.overheid.nl\n";
+
+/* A post by one of a person's accounts: its own name and avatar. */
+static post_t *by(network_t net, const char *key, const char *person, const char *name, const char *handle,
+                  const char *avatar, const char *file, int64_t created)
+{
+	post_t *p = mk(net, key, key, created);
+	p->person = xstrdup(person);
+	free(p->author.name);
+	free(p->author.handle);
+	p->author.name = xstrdup(name);
+	p->author.handle = xstrdup(handle);
+	p->author.avatar_url = xstrdup(avatar);
+	p->author.avatar_file = xstrdup(file);
+	return p;
+}
+
+static const post_t *find(const post_list_t *l, const char *key)
+{
+	long i = post_list_find(l, key);
+	return i >= 0 ? l->items[i] : NULL;
+}
+
+TEST(one_person_one_face_the_first_listed_account_wins)
+{
+	config_t *c = parse_text(faces_text);
+	post_list_t in, out;
+	post_list_init(&in);
+	post_list_init(&out);
+	post_t *m = by(NET_MASTODON, "m:1", "piet", "Piet :vlag:", "@piet@social.overheid.nl",
+	               "https://m/piet.png", "mfile.png", NOW - 400);
+	emoji_list_add(&m->author.emojis, &m->author.n_emojis, "vlag", "https://m/vlag.png");
+	post_t *b_old = by(NET_BLUESKY, "b:1", "piet", "Piet oud", "@piet.gemeente.nl", "https://b/old.png",
+	                   "bold.png", NOW - 900);
+	post_t *b_new = by(NET_BLUESKY, "b:2", "piet", "Piet Pietersen", "@piet.gemeente.nl", "https://b/new.png",
+	                   "bnew.png", NOW - 800);
+	post_t *x = by(NET_X, "x:1", "piet", "Piet op X", "@pietp", "https://x/p.jpg", NULL, NOW - 300);
+	/* Piet's repost on Bluesky: the booster is Piet, the author someone else */
+	post_t *rp = by(NET_BLUESKY, "b:3", "piet", "Ander", "@ander.example", "https://b/ander.png", NULL,
+	                NOW - 1000);
+	rp->booster = xcalloc(1, sizeof *rp->booster);
+	rp->booster->name = xstrdup("Piet (toen nog)");
+	rp->booster->handle = xstrdup("@piet.gemeente.nl");
+	rp->booster->avatar_url = xstrdup("https://b/older.png");
+	/* a hashtag post by Piet's Mastodon account: Piet's too */
+	post_t *tag = by(NET_MASTODON, "m:2", NULL, "Piet :vlag:", "@piet@social.overheid.nl", "https://m/piet.png",
+	                 NULL, NOW - 100);
+	emoji_list_add(&tag->author.emojis, &tag->author.n_emojis, "vlag", "https://m/vlag.png");
+	free(tag->person);
+	tag->person = NULL;
+	tag->source = tag_source(c, "raad");
+	/* Anna has a name and a photo in the configuration: her posts keep their own */
+	post_t *a = by(NET_BLUESKY, "b:9", "anna", "anna b.", "@anna.gemeente.nl", "https://b/anna.png", NULL,
+	               NOW - 50);
+	post_t *am = by(NET_MASTODON, "m:9", "anna", "Anna", "@anna@social.overheid.nl", "https://m/anna.png", NULL,
+	                NOW - 40);
+	post_list_push(&in, m);
+	post_list_push(&in, b_old);
+	post_list_push(&in, b_new);
+	post_list_push(&in, x);
+	post_list_push(&in, rp);
+	post_list_push(&in, tag);
+	post_list_push(&in, a);
+	post_list_push(&in, am);
+	feed_build(c, &in, NULL, 0, NOW, &out);
+	CHECK_INT(out.len, 8);
+	/* Bluesky is listed first: its newest name and avatar on every network */
+	const char *piet[] = { "m:1", "b:1", "b:2", "x:1", "m:2" };
+	for (size_t i = 0; i < 5; i++) {
+		const post_t *p = find(&out, piet[i]);
+		CHECK(p);
+		CHECK_STR(p->person, "piet");
+		CHECK_STR(p->author.name, "Piet Pietersen");
+		CHECK_STR(p->author.avatar_url, "https://b/new.png");
+		CHECK_STR(p->author.avatar_file, "bnew.png");
+		CHECK_INT(p->author.n_emojis, 0);
+	}
+	/* each network keeps its own handle (the card's network mark) */
+	CHECK_STR(find(&out, "x:1")->author.handle, "@pietp");
+	CHECK_STR(find(&out, "m:1")->author.handle, "@piet@social.overheid.nl");
+	/* the repost: Piet as the booster, the author left alone */
+	const post_t *p = find(&out, "b:3");
+	CHECK(p && p->booster);
+	CHECK_STR(p->booster->name, "Piet Pietersen");
+	CHECK_STR(p->booster->avatar_url, "https://b/new.png");
+	CHECK_STR(p->author.name, "Ander");
+	CHECK_STR(p->author.avatar_url, "https://b/ander.png");
+	/* configured name and photo: left to the configuration */
+	CHECK_STR(find(&out, "b:9")->author.name, "anna b.");
+	CHECK_STR(find(&out, "m:9")->author.avatar_url, "https://m/anna.png");
+	/* the cache's own copies are untouched */
+	CHECK_STR(m->author.name, "Piet :vlag:");
+	post_list_clear(&out);
+
+	/* no Bluesky post cached: the next account listed, Mastodon, with the
+	 * custom emoji of its name */
+	post_list_remove(&in, 4);
+	post_list_remove(&in, 2);
+	post_list_remove(&in, 1);
+	feed_build(c, &in, NULL, 0, NOW, &out);
+	CHECK_INT(out.len, 5);
+	p = find(&out, "x:1");
+	CHECK(p);
+	CHECK_STR(p->author.name, "Piet :vlag:");
+	CHECK_INT(p->author.n_emojis, 1);
+	CHECK_STR(p->author.emojis[0].shortcode, "vlag");
+	CHECK_STR(p->author.avatar_url, "https://m/piet.png");
+	CHECK_STR(p->author.avatar_file, "mfile.png");
+	post_list_clear(&out);
+
+	/* a blocked word in the one name hides the person's posts everywhere */
+	config_t *blocked = parse_text("[person \"piet\"]\nmastodon = @piet@social.overheid.nl\nx = @pietp\n"
+	                               "x_token = /etc/balie/x.token\n[filter]\nblocked_words = vlag\n");
+	feed_build(blocked, &in, NULL, 0, NOW, &out);
+	CHECK(find(&out, "x:1") == NULL && find(&out, "m:1") == NULL);
+	CHECK(find(&out, "b:9") != NULL);
+	post_list_clear(&out);
+	config_free(blocked);
+	post_list_clear(&in);
+	config_free(c);
+}
+
 int main(void)
 {
 	RUN(replies_boosts_sensitive_bots_and_visibility_both_ways);
@@ -478,5 +780,7 @@ int main(void)
 	RUN(a_text_cut_short_on_one_network_still_matches);
 	RUN(a_repost_of_a_post_shown_anyway_shows_once);
 	RUN(one_person_on_several_networks_and_authors_from_the_configuration);
+	RUN(per_source_filters_override_the_global_ones_both_ways);
+	RUN(one_person_one_face_the_first_listed_account_wins);
 	return test_summary();
 }

@@ -764,7 +764,7 @@ TEST(rate_limited_429_retry_after_http_date_and_cap)
 	r = json_resp(429, "{}");
 	srctest_resp_header(r, "Retry-After", "99999999");
 	CHECK_INT(answer(r), SRC_ERR_RATE);
-	CHECK_INT(T.batch.retry_at, 1000000 + 6 * 3600);
+	CHECK_INT(T.batch.retry_at, 1000000 + 30 * 86400);
 	begin();
 	CHECK(next());
 	CHECK_INT(answer(json_resp(429, "{}")), SRC_ERR_RATE);
@@ -1052,6 +1052,166 @@ TEST(loopback_server_and_remote_handle)
 	CHECK_STR(T.req->url, "http://127.0.0.1:8970/api/v1/accounts/lookup?acct=jan%40elders.example");
 }
 
+/* ---- a long outage: gap-free catch-up ------------------------------------ */
+
+#define GAP_BASE 114100000000000000ULL
+#define GAP_T0 1741000000
+
+/* A Mastodon server holding statuses GAP_BASE+1 .. GAP_BASE+n of the account,
+ * answering the request in T.req as Mastodon does: without min_id the newest
+ * 40, with min_id the 40 just above it (newest first either way).  With
+ * etags, every page carries an ETag and a matching If-None-Match gets a 304. */
+static net_response_t *timeline_answer(int n, bool etags)
+{
+	const char *q = strstr(T.req->url, "min_id=");
+	uint64_t newest = GAP_BASE + (uint64_t)n;
+	int count = n < 40 ? n : 40;
+	if (q) {
+		uint64_t min = strtoull(q + 7, NULL, 10);
+		uint64_t top = min + 40 < newest ? min + 40 : newest;
+		newest = top;
+		count = top > min ? (int)(top - min) : 0;
+	}
+	char etag[64];
+	snprintf(etag, sizeof etag, "W/\"%llu-%d\"", (unsigned long long)newest, count);
+	const char *inm = req_header("If-None-Match");
+	if (etags && inm && strcmp(inm, etag) == 0)
+		return json_resp(304, "");
+	net_response_t *r = page_resp(newest, count, GAP_T0 + (int64_t)(newest - GAP_BASE) * 60);
+	if (etags)
+		srctest_resp_header(r, "ETag", etag);
+	return r;
+}
+
+/* Run one cycle against the server; mark the ids it brought in seen[1..n]. */
+static source_status_t gap_cycle(int n, bool etags, bool *seen, int *requests)
+{
+	begin();
+	source_status_t st = SRC_CONTINUE;
+	while (st == SRC_CONTINUE && next()) {
+		(*requests)++;
+		st = answer(timeline_answer(n, etags));
+	}
+	for (size_t i = 0; i < T.batch.posts.len; i++) {
+		uint64_t id = strtoull(T.batch.posts.items[i]->id, NULL, 10);
+		if (id > GAP_BASE && id <= GAP_BASE + (uint64_t)n)
+			seen[id - GAP_BASE] = true;
+	}
+	return st;
+}
+
+static int count_seen(const bool *seen, int from, int to)
+{
+	int k = 0;
+	for (int i = from; i <= to; i++)
+		k += seen[i];
+	return k;
+}
+
+/* A restart: the adapter's state saved, a fresh source made from it. */
+static void gap_restart(void)
+{
+	cJSON *state = T.src->ops->save_state(T.src);
+	srctest_source_free(T.src);
+	T.src = NULL;
+	cJSON_Delete(T.json);
+	T.json = state;
+	src_start(spec_new(SRC_ACCOUNT, "gemeentevoorbeeldstad"), T.json, NULL);
+}
+
+TEST(long_outage_300_new_posts_all_fetched_over_the_next_cycles)
+{
+	reset();
+	/* balie saw up to GAP_BASE+10, was off while 300 more arrived */
+	bool seen[311] = { false };
+	char mark[32];
+	snprintf(mark, sizeof mark, "%llu", GAP_BASE + 10);
+	T.json = known_state(mark, 0);
+	src_start(spec_new(SRC_ACCOUNT, "gemeentevoorbeeldstad"), T.json, NULL);
+	int requests = 0;
+	/* the first cycle after the restart reconciles: the newest page, then
+	 * min_id paging up from the old mark, five requests in all */
+	CHECK_INT(gap_cycle(310, false, seen, &requests), SRC_DONE);
+	CHECK_INT(requests, 5);
+	CHECK_INT(count_seen(seen, 271, 310), 40); /* the newest page */
+	CHECK_INT(count_seen(seen, 11, 170), 160); /* four pages from the mark */
+	CHECK_INT(count_seen(seen, 171, 270), 0);  /* not yet: the gap */
+	/* the next cycle goes on where paging stopped, not from the newest */
+	begin();
+	CHECK(next());
+	CHECK_STR(T.req->url, STATUSES "&min_id=114100000000000170");
+	net_request_free(T.req);
+	T.req = NULL;
+	requests = 0;
+	CHECK_INT(gap_cycle(310, false, seen, &requests), SRC_DONE);
+	CHECK_INT(count_seen(seen, 11, 310), 300);
+	CHECK_INT(gap_cycle(310, false, seen, &requests), SRC_NOT_MODIFIED);
+}
+
+TEST(long_outage_caught_up_across_restarts_with_etags)
+{
+	reset();
+	/* every cycle is the first after a start (balie --once from cron, or a
+	 * screen restarted often): each reconciles, and the server sends ETags */
+	bool seen[321] = { false };
+	T.json = known_state("114100000000000020", 0);
+	src_start(spec_new(SRC_ACCOUNT, "gemeentevoorbeeldstad"), T.json, NULL);
+	int requests = 0, cycles = 0;
+	source_status_t st = SRC_DONE;
+	while (st == SRC_DONE && cycles < 10) {
+		st = gap_cycle(320, true, seen, &requests);
+		cycles++;
+		gap_restart();
+	}
+	CHECK_INT(st, SRC_NOT_MODIFIED);
+	CHECK_INT(count_seen(seen, 21, 320), 300);
+	CHECK(cycles <= 4);
+}
+
+TEST(rate_limit_on_the_newest_page_keeps_the_mark_below_the_gap)
+{
+	reset();
+	T.json = known_state("114100000000000000", 0);
+	src_start(spec_new(SRC_ACCOUNT, "gemeentevoorbeeldstad"), T.json, NULL);
+	begin();
+	CHECK(next());
+	CHECK_STR(T.req->url, STATUSES);
+	net_response_t *r = page_resp(114100000000000100ULL, 40, 1741000000);
+	srctest_resp_header(r, "X-RateLimit-Remaining", "0");
+	srctest_resp_header(r, "ETag", "W/\"newest\"");
+	CHECK_INT(answer(r), SRC_DONE); /* the newest page is shown at once */
+	CHECK_INT(T.batch.posts.len, 40);
+	begin();
+	CHECK(next());
+	CHECK_STR(T.req->url, STATUSES "&min_id=114100000000000000"); /* ids 1..60 still to come */
+	/* after a restart the reconciling fetch must see the page (no 304), to
+	 * find the gap again */
+	net_request_free(T.req);
+	T.req = NULL;
+	gap_restart();
+	begin();
+	CHECK(next());
+	CHECK_STR(T.req->url, STATUSES);
+	CHECK(req_header("If-None-Match") == NULL);
+}
+
+TEST(gap_that_empties_while_paging_is_closed)
+{
+	reset();
+	/* the posts between the mark and the newest page were deleted meanwhile */
+	T.json = known_state("114100000000000000", 0);
+	src_start(spec_new(SRC_ACCOUNT, "gemeentevoorbeeldstad"), T.json, NULL);
+	begin();
+	CHECK(next());
+	CHECK_INT(answer(page_resp(114100000000000100ULL, 40, 1741000000)), SRC_CONTINUE);
+	CHECK(next());
+	CHECK_STR(T.req->url, STATUSES "&min_id=114100000000000000");
+	CHECK_INT(answer(json_resp(200, "[]")), SRC_DONE);
+	begin();
+	CHECK(next());
+	CHECK_STR(T.req->url, STATUSES "&min_id=114100000000000100");
+}
+
 int main(void)
 {
 	RUN(fixture_public_only_keeps_two_of_three);
@@ -1102,6 +1262,10 @@ int main(void)
 	RUN(hashtag_cycle_and_unknown_tags);
 	RUN(request_follows_the_spec_filters);
 	RUN(loopback_server_and_remote_handle);
+	RUN(long_outage_300_new_posts_all_fetched_over_the_next_cycles);
+	RUN(long_outage_caught_up_across_restarts_with_etags);
+	RUN(rate_limit_on_the_newest_page_keeps_the_mark_below_the_gap);
+	RUN(gap_that_empties_while_paging_is_closed);
 	reset();
 	return test_summary();
 }
