@@ -4,9 +4,18 @@
  * The idea in five lines: every file is replaced whole through
  * fsio_write_atomic(), so a reader (or a balie restarted after a crash or a
  * power cut) sees either the old or the new file; a file that still fails to
- * load is moved aside, never overwritten, and balie starts empty; media are
- * named by the SHA-256 of their bytes, so nothing from the network ever
- * becomes a path; one flock(2) keeps two writers out of one directory.
+ * load is moved aside, never overwritten; media are named by the SHA-256 of
+ * their bytes, so nothing from the network ever becomes a path; one flock(2)
+ * keeps two writers out of one directory.
+ *
+ * A damaged posts.json (cut short, a bad block, flipped bits) is salvaged
+ * before it is moved aside: every post outside the damage is read back, a
+ * copy of the damaged bytes is kept as posts.json.corrupt-*, and the
+ * recovered posts replace posts.json, so the screen starts with them instead
+ * of empty.  No older generation (posts.json.prev) is kept: the atomic
+ * writes already rule out a torn file after a power cut, salvage covers
+ * partial damage, and an older copy would bring back posts deleted or
+ * hidden since.
  *
  * A cache_t does not change after cache_open(), so its functions may be
  * called from several threads.  Failures to save are reported through
@@ -231,9 +240,9 @@ void cache_close(cache_t *c)
 
 /* ---- loading with "move aside" ------------------------------------------- */
 
-/* Rename path to "<path>.corrupt-<unixtime>" (with "-N" appended if that
- * exists).  Returns the new name (caller frees) or NULL with errno set. */
-static char *move_aside(const char *path)
+/* A free name "<path>.corrupt-<unixtime>" (with "-N" appended if that
+ * exists) for a damaged file.  Caller frees. */
+static char *aside_name(const char *path)
 {
 	long long now = (long long)time(NULL);
 	char *aside = xasprintf("%s.corrupt-%lld", path, now);
@@ -242,6 +251,14 @@ static char *move_aside(const char *path)
 		free(aside);
 		aside = xasprintf("%s.corrupt-%lld-%d", path, now, i);
 	}
+	return aside;
+}
+
+/* Rename path to aside_name(path).  Returns the new name (caller frees) or
+ * NULL with errno set. */
+static char *move_aside(const char *path)
+{
+	char *aside = aside_name(path);
 	if (rename(path, aside) != 0) {
 		int e = errno;
 		free(aside);
@@ -269,25 +286,31 @@ static void report_unloadable(const cache_t *c, const char *path, const char *pr
 	free(aside);
 }
 
-/* Read and parse a cache file.  NULL with *problem set (caller frees) when
- * it is corrupt; NULL with *problem NULL when missing or unreadable (an
- * unreadable file has been logged). */
-static cJSON *read_json(const char *path, const char *next, char **problem)
+/* Read a cache file whole.  NULL with *problem set (caller frees) when it is
+ * too big to be ours; NULL with *problem NULL when missing or unreadable (an
+ * unreadable file has been logged).  Otherwise a NUL-terminated buffer
+ * (caller frees) of *len bytes. */
+static char *read_cache_file(const char *path, const char *next, size_t *len, char **problem)
 {
-	size_t len = 0;
 	*problem = NULL;
-	char *buf = fsio_read_file(path, MAX_FILE_BYTES, &len);
+	*len = 0;
+	char *buf = fsio_read_file(path, MAX_FILE_BYTES, len);
 	if (!buf) {
 		if (errno == EFBIG)
 			*problem = xasprintf("corrupt (larger than %zu MiB)", MAX_FILE_BYTES >> 20);
 		else if (errno != ENOENT)
 			log_warn("cache", "%s: cannot read (%s); %s", path, strerror(errno), next);
-		return NULL;
 	}
-	if (memchr(buf, '\0', len)) {
-		*problem = xasprintf("corrupt (NUL byte at offset %zu)",
-		                     (size_t)((char *)memchr(buf, '\0', len) - buf));
-		free(buf);
+	return buf;
+}
+
+/* Parse a whole cache file.  NULL with *problem set (caller frees) when it is
+ * not one JSON document. */
+static cJSON *parse_document(const char *buf, size_t len, char **problem)
+{
+	const char *nul = memchr(buf, '\0', len);
+	if (nul) {
+		*problem = xasprintf("corrupt (NUL byte at offset %zu)", (size_t)(nul - buf));
 		return NULL;
 	}
 	const char *end = NULL;
@@ -301,8 +324,283 @@ static cJSON *read_json(const char *path, const char *next, char **problem)
 		else
 			*problem = xasprintf("corrupt (invalid JSON at byte %zu of %zu)", at, len);
 	}
+	return root;
+}
+
+/* read_cache_file() and parse_document() in one. */
+static cJSON *read_json(const char *path, const char *next, char **problem)
+{
+	size_t len = 0;
+	char *buf = read_cache_file(path, next, &len, problem);
+	if (!buf)
+		return NULL;
+	cJSON *root = parse_document(buf, len, problem);
 	free(buf);
 	return root;
+}
+
+/* Why posts.json's "format" and "version" members make it unreadable for
+ * this balie, or NULL when they are right.  Caller frees. */
+static char *header_problem(const cJSON *format, const cJSON *version)
+{
+	if (!cJSON_IsString(format) || strcmp(format->valuestring, POSTS_FORMAT) != 0)
+		return xstrdup("corrupt (\"format\" is not \"" POSTS_FORMAT "\")");
+	if (!cJSON_IsNumber(version) || !(version->valuedouble >= 1 && version->valuedouble <= 1e9) ||
+	    version->valuedouble != (double)(long)version->valuedouble)
+		return xstrdup("corrupt (\"version\" is not a positive integer)");
+	if (version->valuedouble > POSTS_VERSION)
+		return xasprintf("format version %.0f is newer than this balie reads (%d)",
+		                 version->valuedouble, POSTS_VERSION);
+	return NULL;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* Write a document atomically; one log line (per distinct failure) on
+ * error.  Compact output: posts.json is rewritten after every poll on an SD
+ * card, and `jq .` makes it readable when a person needs to. */
+static bool save_text(const char *path, unsigned mode, const char *event, const char *ok_msg,
+                      const char *text, size_t len, const char *what)
+{
+	bool ok = fsio_write_atomic_mode(path, text, len, mode);
+	int e = errno;
+	if (!ok) {
+		log_event(event, LOG_LVL_WARN, "cache", "%s: cannot save %s (%s); the previous file is kept",
+		          path, what, strerror(e));
+		errno = e;
+		return false;
+	}
+	log_event_clear(event, "cache", ok_msg);
+	return true;
+}
+
+/* The compact JSON text, newline-terminated.  Caller frees. */
+static char *json_text(const cJSON *root, size_t *len)
+{
+	char *text = cJSON_PrintUnformatted(root);
+	if (!text) {
+		fputs("balie: out of memory (cJSON)\n", stderr);
+		abort();
+	}
+	*len = strlen(text);
+	text = xrealloc(text, *len + 2);
+	text[(*len)++] = '\n';
+	text[*len] = '\0';
+	return text;
+}
+
+/* The posts.json document for l, as above.  Caller frees. */
+static char *posts_text(const post_list_t *l, size_t *len)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *arr = cJSON_CreateArray();
+	if (!root || !arr) {
+		fputs("balie: out of memory (cJSON)\n", stderr);
+		abort();
+	}
+	cJSON_AddStringToObject(root, "format", POSTS_FORMAT);
+	cJSON_AddNumberToObject(root, "version", POSTS_VERSION);
+	cJSON_AddNumberToObject(root, "saved", (double)time(NULL));
+	for (size_t i = 0; i < l->len; i++)
+		cJSON_AddItemToArray(arr, post_to_json(l->items[i]));
+	cJSON_AddItemToObject(root, "posts", arr);
+	char *text = json_text(root, len);
+	cJSON_Delete(root);
+	return text;
+}
+
+/* ---- salvaging a damaged posts.json ---------------------------------------- */
+
+/* A posts.json that does not parse as a whole (cut short, a damaged block,
+ * bytes flipped) still holds every post outside the damage.  Salvage walks
+ * it as balie writes it: the header members up to "posts" (which must name
+ * this format and a version this balie reads, or the posts could be
+ * misread), then the array one element at a time, each parsed by cJSON on
+ * its own and checked by post_from_json() like any post.  After a damaged
+ * element the walk goes on at the next '{"key":' (post_to_json() writes
+ * "key" first; inside a JSON string a quote is always escaped, so text can
+ * never look like that).  Only complete elements are taken, so a recovered
+ * post is one that was written whole. */
+
+static size_t skip_ws(const char *b, size_t len, size_t i)
+{
+	while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Parse the one JSON value that starts at b[i].  Returns it (caller deletes)
+ * with *end just past it, or NULL with *end where cJSON stopped.  A value
+ * with a NUL byte inside is refused: cJSON would end a string there. */
+static cJSON *parse_at(const char *b, size_t len, size_t i, size_t *end)
+{
+	const char *stop = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(b + i, len - i, &stop, 0);
+	*end = stop && stop >= b + i && stop <= b + len ? (size_t)(stop - b) : len;
+	if (v && memchr(b + i, '\0', *end - i)) {
+		cJSON_Delete(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/* True when b[i] starts a post as balie writes one: '{' and the member "key". */
+static bool starts_post(const char *b, size_t len, size_t i)
+{
+	if (i >= len || b[i] != '{')
+		return false;
+	i = skip_ws(b, len, i + 1);
+	if (len - i < 5 || memcmp(b + i, "\"key\"", 5) != 0)
+		return false;
+	i = skip_ws(b, len, i + 5);
+	return i < len && b[i] == ':';
+}
+
+/* The first post start at or after i, or len. */
+static size_t next_post_start(const char *b, size_t len, size_t i)
+{
+	while (i < len) {
+		const char *brace = memchr(b + i, '{', len - i);
+		if (!brace)
+			break;
+		i = (size_t)(brace - b);
+		if (starts_post(b, len, i))
+			return i;
+		i++;
+	}
+	return len;
+}
+
+/* Walk the top-level object up to the member "posts".  Returns the index of
+ * its value, or len when the header is damaged or names a format or version
+ * this balie does not read. */
+static size_t salvage_header(const char *b, size_t len)
+{
+	cJSON *format = NULL, *version = NULL;
+	size_t i = skip_ws(b, len, 0), end = 0, at = len;
+	if (i >= len || b[i] != '{')
+		return len;
+	for (i++;; i++) {
+		i = skip_ws(b, len, i);
+		if (i >= len || b[i] != '"')
+			break;
+		cJSON *name = parse_at(b, len, i, &end);
+		if (!name)
+			break;
+		i = skip_ws(b, len, end);
+		if (i >= len || b[i] != ':') {
+			cJSON_Delete(name);
+			break;
+		}
+		i = skip_ws(b, len, i + 1);
+		if (strcmp(name->valuestring, "posts") == 0) {
+			char *problem = header_problem(format, version);
+			if (!problem)
+				at = i;
+			free(problem);
+			cJSON_Delete(name);
+			break;
+		}
+		cJSON *value = parse_at(b, len, i, &end);
+		/* The first of duplicate members counts, as for a whole file. */
+		if (value && !format && strcmp(name->valuestring, "format") == 0)
+			format = value;
+		else if (value && !version && strcmp(name->valuestring, "version") == 0)
+			version = value;
+		else
+			cJSON_Delete(value);
+		cJSON_Delete(name);
+		if (!value)
+			break;
+		i = skip_ws(b, len, end);
+		if (i >= len || b[i] != ',')
+			break;
+	}
+	cJSON_Delete(format);
+	cJSON_Delete(version);
+	return at;
+}
+
+/* Append to got every readable post of the damaged file b; *found counts the
+ * elements that were begun (readable or not, whole or not).  cJSON may look
+ * at each byte a few times (a damaged element is retried from the next post
+ * start inside it); a budget bounds that for a hostile file. */
+static void salvage_posts(const char *b, size_t len, post_list_t *got, size_t *found)
+{
+	size_t budget = 4 * len + ((size_t)1 << 16);
+	size_t i = salvage_header(b, len);
+	*found = 0;
+	if (i < len && b[i] == '[')
+		i++;
+	else
+		i = next_post_start(b, len, i);
+	while (i < len) {
+		i = skip_ws(b, len, i);
+		if (i >= len || b[i] == ']')
+			break;
+		if (b[i] != '{') {
+			i = next_post_start(b, len, i);
+			continue;
+		}
+		size_t end = 0;
+		cJSON *item = parse_at(b, len, i, &end);
+		(*found)++;
+		if (end - i + 1 > budget) {
+			cJSON_Delete(item);
+			break;
+		}
+		budget -= end - i + 1;
+		if (!item) {
+			i = next_post_start(b, len, i + 1);
+			continue;
+		}
+		post_t *p = post_from_json(item);
+		cJSON_Delete(item);
+		if (p)
+			post_list_push(got, p);
+		i = skip_ws(b, len, end);
+		if (i < len && b[i] == ',')
+			i++;
+		else if (i < len && b[i] == ']')
+			break;
+		else
+			i = next_post_start(b, len, i);
+	}
+}
+
+/* A writer keeps a copy of the damaged bytes as posts.json.corrupt-* and
+ * then replaces posts.json with the recovered posts, so that a restart or a
+ * power cut before the next save still finds them; at every moment
+ * posts.json is either the damaged file or the recovered one.  When either
+ * write fails the file is left as it is (the next start salvages it again).
+ * A reader only reports.  One log line. */
+static void keep_salvaged(const cache_t *c, const char *buf, size_t len, const char *problem,
+                          const post_list_t *l, size_t found)
+{
+	const char *path = c->posts_path;
+	char *what = xasprintf("recovered %zu of %zu posts from it", l->len, found);
+	if (!c->writer) {
+		log_warn("cache", "%s: %s; left in place (read-only open); %s", path, problem, what);
+		free(what);
+		return;
+	}
+	char *aside = aside_name(path);
+	size_t tlen = 0;
+	char *text = posts_text(l, &tlen);
+	if (!fsio_write_atomic(aside, buf, len)) {
+		log_warn("cache", "%s: %s; left in place, no copy could be kept (%s); %s", path, problem,
+		         strerror(errno), what);
+	} else if (!fsio_write_atomic(path, text, tlen)) {
+		int e = errno;
+		unlink(aside); /* posts.json is still the damaged file */
+		log_warn("cache", "%s: %s; left in place, the recovered posts could not be saved (%s); %s",
+		         path, problem, strerror(e), what);
+	} else {
+		log_warn("cache", "%s: %s; moved aside to %s; %s", path, problem, aside, what);
+	}
+	free(text);
+	free(aside);
+	free(what);
 }
 
 typedef struct {
@@ -354,55 +652,52 @@ size_t cache_load_posts(cache_t *c, post_list_t *out)
 	static const char next[] = "starting with an empty list";
 	assert(c && out);
 	char *problem = NULL;
-	cJSON *root = read_json(c->posts_path, next, &problem);
+	size_t len = 0;
+	char *buf = read_cache_file(c->posts_path, next, &len, &problem);
+	cJSON *root = buf ? parse_document(buf, len, &problem) : NULL;
 	const cJSON *posts = NULL;
 	if (root) {
-		const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
-		const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
 		posts = cJSON_GetObjectItemCaseSensitive(root, "posts");
 		if (!cJSON_IsObject(root))
 			problem = xstrdup("corrupt (not a JSON object)");
-		else if (!cJSON_IsString(format) || strcmp(format->valuestring, POSTS_FORMAT) != 0)
-			problem = xstrdup("corrupt (\"format\" is not \"" POSTS_FORMAT "\")");
-		else if (!cJSON_IsNumber(version) ||
-		         !(version->valuedouble >= 1 && version->valuedouble <= 1e9) ||
-		         version->valuedouble != (double)(long)version->valuedouble)
-			problem = xstrdup("corrupt (\"version\" is not a positive integer)");
-		else if (version->valuedouble > POSTS_VERSION)
-			problem = xasprintf("format version %.0f is newer than this balie reads (%d)",
-			                    version->valuedouble, POSTS_VERSION);
-		else if (!cJSON_IsArray(posts))
+		else
+			problem = header_problem(cJSON_GetObjectItemCaseSensitive(root, "format"),
+			                         cJSON_GetObjectItemCaseSensitive(root, "version"));
+		if (!problem && !cJSON_IsArray(posts))
 			problem = xstrdup("corrupt (\"posts\" is not an array)");
 	}
-	if (problem) {
-		report_unloadable(c, c->posts_path, problem, next);
-		free(problem);
-		cJSON_Delete(root);
-		return 0;
-	}
-	if (!root)
-		return 0;
 
 	post_list_t got;
 	post_list_init(&got);
 	size_t total = 0, bad = 0, dup = 0;
-	const cJSON *it;
-	cJSON_ArrayForEach(it, posts) {
-		post_t *p = post_from_json(it);
-		total++;
-		if (p)
-			post_list_push(&got, p);
-		else
-			bad++;
+	if (root && !problem) {
+		const cJSON *it;
+		cJSON_ArrayForEach(it, posts) {
+			post_t *p = post_from_json(it);
+			total++;
+			if (p)
+				post_list_push(&got, p);
+			else
+				bad++;
+		}
+	} else if (buf && !root) {
+		/* Not one JSON document: damage, not a file of another shape. */
+		salvage_posts(buf, len, &got, &total);
 	}
 	cJSON_Delete(root);
-
 	dup = drop_duplicate_keys(&got);
-	if (bad || dup)
+	post_list_sort(&got);
+
+	if (problem && got.len == 0)
+		report_unloadable(c, c->posts_path, problem, next);
+	else if (problem)
+		keep_salvaged(c, buf, len, problem, &got, total);
+	else if (bad || dup)
 		log_warn("cache", "%s: skipped %zu of %zu posts (%zu unreadable, %zu duplicate keys)",
 		         c->posts_path, bad + dup, total, bad, dup);
+	free(problem);
+	free(buf);
 
-	post_list_sort(&got);
 	for (size_t i = 0; i < got.len; i++)
 		post_list_push(out, got.items[i]);
 	size_t n = got.len;
@@ -410,52 +705,14 @@ size_t cache_load_posts(cache_t *c, post_list_t *out)
 	return n;
 }
 
-/* Write a JSON document atomically; one log line (per distinct failure) on
- * error.  Compact output: posts.json is rewritten after every poll on an SD
- * card, and `jq .` makes it readable when a person needs to. */
-static bool save_json(const char *path, unsigned mode, const char *event, const char *ok_msg,
-                      const cJSON *root, const char *what)
-{
-	char *text = cJSON_PrintUnformatted(root);
-	if (!text) {
-		fputs("balie: out of memory (cJSON)\n", stderr);
-		abort();
-	}
-	size_t len = strlen(text);
-	text = xrealloc(text, len + 2);
-	text[len++] = '\n';
-	text[len] = '\0';
-	bool ok = fsio_write_atomic_mode(path, text, len, mode);
-	int e = errno;
-	free(text);
-	if (!ok) {
-		log_event(event, LOG_LVL_WARN, "cache", "%s: cannot save %s (%s); the previous file is kept",
-		          path, what, strerror(e));
-		errno = e;
-		return false;
-	}
-	log_event_clear(event, "cache", ok_msg);
-	return true;
-}
-
 bool cache_save_posts(cache_t *c, const post_list_t *l)
 {
 	assert(c && l && c->writer);
-	cJSON *root = cJSON_CreateObject();
-	cJSON *arr = cJSON_CreateArray();
-	if (!root || !arr) {
-		fputs("balie: out of memory (cJSON)\n", stderr);
-		abort();
-	}
-	cJSON_AddStringToObject(root, "format", POSTS_FORMAT);
-	cJSON_AddNumberToObject(root, "version", POSTS_VERSION);
-	cJSON_AddNumberToObject(root, "saved", (double)time(NULL));
-	for (size_t i = 0; i < l->len; i++)
-		cJSON_AddItemToArray(arr, post_to_json(l->items[i]));
-	cJSON_AddItemToObject(root, "posts", arr);
+	size_t len = 0;
+	char *text = posts_text(l, &len);
 	/* Public posts: readable by all, so they can be served to other screens. */
-	bool ok = save_json(c->posts_path, 0644, c->posts_event, c->posts_ok, root, "posts");
-	cJSON_Delete(root);
+	bool ok = save_text(c->posts_path, 0644, c->posts_event, c->posts_ok, text, len, "posts");
+	free(text);
 	return ok;
 }
 
@@ -486,7 +743,11 @@ bool cache_save_state(cache_t *c, const cJSON *state)
 {
 	assert(c && c->writer && cJSON_IsObject(state));
 	/* Sources keep sessions here (Bluesky's access and refresh tokens): owner only. */
-	return save_json(c->state_path, 0600, c->state_event, c->state_ok, state, "source state");
+	size_t len = 0;
+	char *text = json_text(state, &len);
+	bool ok = save_text(c->state_path, 0600, c->state_event, c->state_ok, text, len, "source state");
+	free(text);
+	return ok;
 }
 
 /* ---- media ----------------------------------------------------------------- */

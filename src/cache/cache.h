@@ -8,6 +8,8 @@
  *                       never by anything from the network
  *   lock                flock(2) held by the writing process
  *   *.corrupt-<time>    files that failed to load, moved aside for inspection
+ *                       (posts recovered from a damaged posts.json are saved
+ *                       back as posts.json)
  *
  * Every write goes to a temp file in the same directory, is fsync'd, renamed
  * over the old file, and the directory is fsync'd: after a power cut a file is
@@ -52,9 +54,13 @@ cache_t *cache_open(const char *dir, const cache_options_t *opt, bool writer, ch
 void cache_close(cache_t *c);
 const char *cache_dir(const cache_t *c);
 
-/* Load posts.json into out (appended, newest first).  A corrupt or truncated
- * file is renamed aside, reported in one log line, and out stays empty.
- * Returns the number of posts loaded. */
+/* Load posts.json into out (appended, newest first; out owns the posts).
+ * A file that is not valid JSON (truncated, damaged) is salvaged: every
+ * complete, readable post in it is loaded, and a writer keeps the damaged
+ * bytes as posts.json.corrupt-* and saves the recovered posts as posts.json
+ * (a reader leaves the file alone).  Any other unusable file (wrong shape,
+ * newer version, too big) is renamed aside and nothing is loaded.  Either
+ * way one log line.  Returns the number of posts loaded. */
 size_t cache_load_posts(cache_t *c, post_list_t *out);
 /* Write every post in l atomically.  false (and one log line) on failure, in
  * which case the previous file is intact. */

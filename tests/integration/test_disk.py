@@ -14,7 +14,8 @@ runs the real screen headless (SDL dummy driver, -v, clock sped up 100x) or
 
 The promises: never a crash, never a blank screen, never a loss of the last
 good posts where they can still be read (the file on disk stays as it was,
-or a damaged one is moved aside byte for byte), each disk problem logged
+or a damaged one is moved aside byte for byte and every post outside the
+damage is recovered, shown and saved again), each disk problem logged
 once (not per poll), and everything back to normal, by itself, once the
 disk is usable again.  Read-only and full need a file system made for the
 test (mount: root); without it those two print SKIP and are not run.
@@ -218,23 +219,37 @@ def test_cache_removed_while_running_is_made_again():
 
 
 CORRUPTIONS = ["truncate posts", "flip posts", "garbage posts", "empty posts", "truncate state",
-               "garbage state", "truncate media", "garbage media", "garbage lock", "truncate posts+state"]
+               "garbage state", "truncate media", "garbage media", "garbage lock", "truncate posts+state",
+               "truncate80 posts"]
 
 
 def corrupt(rng, cache, how):
-    """Damage the cache as described; returns the paths whose content changed."""
+    """Damage the cache as described.  Returns the paths whose content changed and,
+    for posts.json, what was done to it: ("truncate", cut), ("flip", offsets) or
+    ("garbage", None)."""
+    damage_done = {}
+
     def damage(path, mode):
         data = bytearray(read(path))
         if mode == "truncate":
-            data = data[:rng.randrange(0, max(1, len(data) - 2))]
+            cut = rng.randrange(0, max(1, len(data) - 2))
+            data = data[:cut]
+            damage_done[path] = ("truncate", cut)
+        elif mode == "truncate80":  # the audit's case: 80 % of the file
+            cut = len(data) * 8 // 10
+            data = data[:cut]
+            damage_done[path] = ("truncate", cut)
         elif mode == "flip":
+            offsets = set()
             for _ in range(rng.randrange(1, 8)):
                 i = rng.randrange(len(data))
                 data[i] ^= 1 << rng.randrange(8)
-        elif mode == "garbage":
-            data = bytearray(rng.getrandbits(8) for _ in range(rng.randrange(1, 3000)))
-        elif mode == "empty":
-            data = bytearray()
+                offsets.add(i)
+            damage_done[path] = ("flip", offsets)
+        elif mode in ("garbage", "empty"):
+            data = bytearray(rng.getrandbits(8) for _ in range(rng.randrange(1, 3000))) if mode == "garbage" \
+                else bytearray()
+            damage_done[path] = ("garbage", None)
         with open(path, "wb") as f:
             f.write(data)
         return path
@@ -251,7 +266,61 @@ def corrupt(rng, cache, how):
             media = os.path.join(cache, "media")
             for n in sorted(os.listdir(media)):
                 changed.append(damage(os.path.join(media, n), mode))
-    return changed
+    return changed, damage_done
+
+
+def balie_damaged(*args, config, cache, timeout=120):
+    """harness.balie for a damaged cache: a post whose bytes were flipped can still
+    be read by cJSON and then printed or logged as invalid UTF-8, which the text
+    mode of harness.balie refuses to decode."""
+    env = dict(os.environ)
+    env.setdefault("SDL_VIDEODRIVER", "dummy")
+    env["HOME"] = env.get("HOME", "/tmp")
+    cmd = [harness.BALIE, "--config", config, "--cache-dir", cache] + list(args)
+    try:
+        p = subprocess.run(cmd, capture_output=True, cwd=harness.ROOT, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise harness.Failure("balie %s timed out after %ss" % (" ".join(args), timeout))
+    return harness.Run(p, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
+
+
+def keys_written(path):
+    """The keys in a posts.json balie wrote, read byte for byte (latin-1): posts read
+    whole from a bit-flipped file keep their damaged bytes, which need not be UTF-8."""
+    doc = json.loads(read(path).decode("latin-1"), strict=False)
+    return {p["key"] for p in doc["posts"]}
+
+
+def post_elements(data):
+    """The posts array of a whole posts.json: (end of the header, [(start, end, key)]),
+    byte offsets into data."""
+    dec = json.JSONDecoder(strict=False)
+    text = data.decode("latin-1")  # one char per byte, so offsets are byte offsets
+    head = text.index('"posts":[') + len('"posts":[')
+    i, out = head, []
+    while text[i] != "]":
+        post, end = dec.raw_decode(text, i)
+        out.append((i, end, post["key"]))
+        i = end + 1 if text[end] == "," else end
+    return head, out
+
+
+def salvage_floor(good, damage):
+    """The keys balie must still load from the damaged posts.json (a reference salvage
+    on byte offsets, not a JSON parser: every post the damage did not touch, when the
+    header before the posts survived), and for a cut whether that is also the most it
+    may load (a cut post is never half loaded)."""
+    head, elements = post_elements(good)
+    kind, arg = damage
+    if kind == "truncate":
+        if arg < head:
+            return set(), True
+        return {k for s, e, k in elements if e <= arg}, True
+    if kind == "flip":
+        if any(o < head for o in arg):
+            return set(), False  # the header: may still parse, may be refused
+        return {k for s, e, k in elements if not any(s <= o < e for o in arg)}, False
+    return set(), False
 
 
 def test_damaged_files_before_start():
@@ -261,40 +330,52 @@ def test_damaged_files_before_start():
         s = Setup(srv, tmp, good)
         keys = s.fill()
     listed_good = faultlib.listing(s.conf, good)
+    good_posts = read(os.path.join(good, "posts.json"))
     seed = int(os.environ.get("BALIE_DISK_SEED", str(int(time.time()))))
     rng = random.Random(seed)
     for round_, how in enumerate(CORRUPTIONS):
         cache = os.path.join(tmp, "c%d" % round_)
         shutil.copytree(good, cache)
-        changed = corrupt(rng, cache, how)
+        changed, damage_done = corrupt(rng, cache, how)
         originals = {p: read(p) for p in changed}
         where = "%s (seed %d)" % (how, seed)
-        r = harness.balie("--list", config=s.conf, cache=cache)
+        posts_path = os.path.join(cache, "posts.json")
+        r = balie_damaged("--list", config=s.conf, cache=cache)
         check(r.code == 0, "%s: --list exits 0: %r" % (where, r))
         check(faultlib.sanitizer_report(r.err) is None, "%s: no sanitizer report: %s" % (where, r.err[-2000:]))
-        posts_path = os.path.join(cache, "posts.json")
-        if any(p == posts_path for p in changed):
-            try:
-                # structure only, as cJSON reads it: a flipped bit inside a string
-                # (invalid UTF-8) leaves valid JSON that balie loads and shows
-                json.loads(read(posts_path).decode("latin-1"))
-                intact = True
-            except ValueError:
-                intact = False
-            if not intact:
-                check("posts.json" in r.err and "corrupt" in r.err, "%s: --list says posts.json is corrupt: %r"
-                      % (where, r))
+        m = re.search(r"(\d+) posts shown, (\d+) cached", r.out)
+        check(m, "%s: --list counts the posts: %r" % (where, r.out[-500:]))
+        cached = int(m.group(2))
+        floor, exact = set(), False
+        if posts_path in damage_done:
+            floor, exact = salvage_floor(good_posts, damage_done[posts_path])
+            kind = damage_done[posts_path][0]
+            if kind != "flip":  # a flip may leave JSON that cJSON reads whole
+                check("posts.json: corrupt" in r.err, "%s: --list says posts.json is corrupt: %r" % (where, r))
+            if floor:
+                check(cached >= len(floor), "%s: --list still has the %d posts outside the damage: %r"
+                      % (where, len(floor), r))
+            if exact:
+                tail = ("recovered %d of " % len(floor)) if floor else "starting with an empty list"
+                check(cached == len(floor) and "left in place (read-only open); " + tail in r.err,
+                      "%s: exactly the %d whole posts before the cut: %r" % (where, len(floor), r))
+            check(read(posts_path) == originals[posts_path], "%s: --list changed nothing" % where)
         else:
             check(r.out.replace(cache, "CACHE") == listed_good.replace(good, "CACHE"),
                   "%s: every post still listed:\n%s" % (where, r.out[-1500:]))
-        # the screen, offline: a complete frame that is not blank, and nothing lost
+        # the screen, offline: a complete frame, a post when one survived, and nothing lost
         shot = os.path.join(tmp, "shot%d.png" % round_)
-        r = harness.balie("--windowed", "--size", "800x480", "--screenshot", shot, config=s.conf, cache=cache,
-                          timeout=90)
+        r = balie_damaged("--windowed", "--size", "800x480", "--screenshot", shot, "-v", config=s.conf,
+                          cache=cache, timeout=90)
         check(r.code == 0, "%s: the screen starts on a damaged cache: %r" % (where, r))
         check(faultlib.sanitizer_report(r.err) is None, "%s: no sanitizer report: %s" % (where, r.err[-2000:]))
         colors = faultlib.png_colors(shot)
         check(len(colors) >= 3, "%s: the frame is not blank (%d colours)" % (where, len(colors)))
+        shown_keys = set(re.findall(r"screen: showing (\S+) ", r.err))
+        if posts_path not in damage_done or floor:
+            check(shown_keys, "%s: a post is on screen, not \"Nog geen berichten\": %r" % (where, r.err[-1500:]))
+        if damage_done.get(posts_path, ("",))[0] != "flip":  # a flip read whole may change a key
+            check(shown_keys <= keys, "%s: only cached posts are shown: %r" % (where, shown_keys - keys))
         for path, data in originals.items():
             if path.endswith("/lock") or (os.path.exists(path) and read(path) == data):
                 continue
@@ -302,8 +383,21 @@ def test_damaged_files_before_start():
                      if n.startswith(os.path.basename(path) + ".corrupt-")]
             check(any(read(os.path.join(os.path.dirname(path), n)) == data for n in aside),
                   "%s: %s was moved aside byte for byte, never overwritten: %r" % (where, path, aside))
-        if not any(p == posts_path for p in changed):
-            check(keys <= faultlib.post_keys(cache), "%s: no post lost" % where)
+        if posts_path not in damage_done:
+            check(keys <= keys_written(posts_path), "%s: no post lost" % where)
+        elif floor:
+            now = read(posts_path) if os.path.exists(posts_path) else None
+            if now == originals[posts_path]:
+                # a flip that cJSON reads whole leaves the file as it is: the count above holds
+                check(not exact, "%s: the recovered posts were not saved as posts.json" % where)
+            else:
+                # the writer saved what it recovered: the next start finds it too
+                have = keys_written(posts_path)
+                check(floor <= have, "%s: posts.json holds the recovered posts again: missing %r"
+                      % (where, sorted(floor - have)))
+                if exact:
+                    check(have == floor, "%s: posts.json holds only whole posts: %r"
+                          % (where, sorted(have - floor)))
     shutil.rmtree(tmp, ignore_errors=True)
 
 

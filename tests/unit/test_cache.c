@@ -2,10 +2,13 @@
  * test_cache: posts.json, state.json, media, the lock and pruning, on real
  * directories.
  *
- * Round trips compare every field of post_t.  Damaged files are made by
- * truncating a real saved file at every 97th byte, by random garbage and by
- * valid JSON of the wrong shape; each must be moved aside with one log line
- * and load as empty.  The lock test forks, so the lock is held by another
+ * Round trips compare every field of post_t.  Damaged files are made from a
+ * real saved file: cut at many offsets, a NUL block, broken braces and
+ * commas, one post swallowing the next; every post outside the damage must
+ * come back byte for byte and no other, with one log line, and a writer
+ * must keep the damaged bytes aside and save the recovered posts.  Random
+ * garbage, a damaged header and valid JSON of the wrong shape must be moved
+ * aside with one log line and load as empty.  The lock test forks, so the lock is held by another
  * process as in real life.  Disk full and read-only use a real tmpfs (root
  * only; otherwise "SKIP:" lines say so).  Log lines are captured through
  * log_set_fd() and checked word for word where a user reads them.
@@ -665,60 +668,431 @@ out:
 	return problem;
 }
 
-static char *sample_file(size_t *len)
+/* ---- salvaging a damaged posts.json ----------------------------------------- */
+
+/* A real posts.json of n posts (saved through the API), the posts it holds
+ * (file order, newest first) and where each post's element starts; ends[k]
+ * is one past its closing brace. */
+typedef struct {
+	char *text;
+	size_t len;
+	post_list_t posts;
+	size_t starts[16], ends[16];
+	size_t n;
+} sample_t;
+
+static bool sample_make(sample_t *s, size_t n)
 {
+	memset(s, 0, sizeof *s);
+	post_list_init(&s->posts);
+	if (n > 16)
+		return false;
 	char *dir = scratch_dir("cache");
-	cache_t *c = open_writer(dir);
-	post_list_t l;
-	post_list_init(&l);
-	post_list_push(&l, full_post("mastodon:a", 1717243200));
-	post_list_push(&l, full_post("mastodon:b", 1717243100));
-	post_list_push(&l, full_post("mastodon:c", 1717243000));
-	cache_save_posts(c, &l);
-	post_list_clear(&l);
+	cache_t *c = dir ? open_writer(dir) : NULL;
+	if (!c)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "mastodon:p%zu", i);
+		post_t *p = full_post(key, 1717243200 - (int64_t)i * 60);
+		/* Lengths differ, so damage at one offset hits different spots. */
+		char *longer = xasprintf("%s %zu %.*s", p->text, i, (int)(i * 41 % 300),
+		                         "Gemeente Voorbeeld zoekt vrijwilligers voor de open dag. "
+		                         "Gemeente Voorbeeld zoekt vrijwilligers voor de open dag. "
+		                         "Gemeente Voorbeeld zoekt vrijwilligers voor de open dag. "
+		                         "Gemeente Voorbeeld zoekt vrijwilligers voor de open dag. "
+		                         "Gemeente Voorbeeld zoekt vrijwilligers voor de open dag. "
+		                         "Gemeente Voorbeeld zoekt vrijwilligers voor de open dag.");
+		free(p->text);
+		p->text = longer;
+		if (i % 3 == 1) { /* not every post has every part */
+			free(p->cw);
+			p->cw = NULL;
+		}
+		post_list_push(&s->posts, p);
+	}
+	bool ok = cache_save_posts(c, &s->posts);
 	cache_close(c);
 	char *path = path_in(dir, "posts.json");
-	char *text = fsio_read_file(path, 1 << 24, len);
+	s->text = ok ? fsio_read_file(path, 1 << 24, &s->len) : NULL;
 	free(path);
 	scratch_remove(dir);
 	free(dir);
-	return text;
+	if (!s->text)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char *head = xasprintf("{\"key\":\"mastodon:p%zu\"", i);
+		const char *at = strstr(s->text, head);
+		free(head);
+		if (!at)
+			return false;
+		s->starts[i] = (size_t)(at - s->text);
+	}
+	for (size_t i = 0; i + 1 < n; i++)
+		s->ends[i] = s->starts[i + 1] - 1; /* the comma */
+	s->ends[n - 1] = s->len - 3;            /* "]}\n" */
+	s->n = n;
+	for (size_t i = 0; i < n; i++)
+		if (s->text[s->ends[i] - 1] != '}' || (i > 0 && s->starts[i] <= s->starts[i - 1]))
+			return false;
+	return true;
 }
 
-TEST(truncated_at_every_97th_byte_moves_aside)
+static void sample_free(sample_t *s)
 {
-	size_t len = 0;
-	char *text = sample_file(&len);
-	CHECK(text && len > 3000);
+	free(s->text);
+	post_list_clear(&s->posts);
+}
+
+/* Compare what was loaded with the sample: exactly the posts whose element
+ * is in want[] (true = expected back), each equal to the original in every
+ * field and printed back to the very bytes of its element.  NULL when right,
+ * else what differs (caller frees). */
+static char *check_recovered(const sample_t *s, const bool *want, const post_list_t *got)
+{
+	size_t n_want = 0;
+	for (size_t k = 0; k < s->n; k++)
+		n_want += want[k];
+	if (got->len != n_want)
+		return xasprintf("%zu posts loaded, expected %zu", got->len, n_want);
+	for (size_t k = 0, g = 0; k < s->n; k++) {
+		if (!want[k])
+			continue;
+		const post_t *p = got->items[g++]; /* newest first, as in the file */
+		const post_t *o = s->posts.items[k];
+		const char *d = post_diff(p, o);
+		if (d)
+			return xasprintf("post %zu (%s) differs in %s", k, p->key, d);
+		cJSON *j = post_to_json(p);
+		char *text = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+		size_t el = s->ends[k] - s->starts[k];
+		bool same = strlen(text) == el && memcmp(text, s->text + s->starts[k], el) == 0;
+		free(text);
+		if (!same)
+			return xasprintf("post %zu prints to other bytes than its element", k);
+	}
+	return NULL;
+}
+
+/* Check that log is exactly
+ *   "balie: warning: cache: PATH: corrupt (invalid JSON at byte X of LEN); MIDDLE; TAIL\n"
+ * with X <= LEN.  NULL when it is, else why (caller frees). */
+static char *check_salvage_line(const char *log, const char *path, size_t len, const char *middle,
+                                const char *tail)
+{
+	char *head = xasprintf("balie: warning: cache: %s: corrupt (invalid JSON at byte ", path);
+	char *rest = xasprintf(" of %zu); %s; %s\n", len, middle, tail);
+	size_t hl = strlen(head);
+	char *num_end = NULL;
+	unsigned long at = 0;
+	if (strncmp(log, head, hl) == 0)
+		at = strtoul(log + hl, &num_end, 10);
+	char *problem = NULL;
+	if (!num_end || num_end == log + hl || at > len || strcmp(num_end, rest) != 0)
+		problem = xasprintf("log was \"%s\", expected \"%sN%s\"", log, head, rest);
+	free(head);
+	free(rest);
+	return problem;
+}
+
+/* Truncation at every 29th byte and at every byte around where a post
+ * starts or ends, read as --list does (no lock, nothing written): the posts
+ * that were whole before the cut all come back, byte for byte, and no
+ * others; the log line counts them. */
+TEST(truncated_anywhere_keeps_every_complete_post)
+{
+	sample_t s;
+	CHECK(sample_make(&s, 6));
 	char *dir = scratch_dir("cache");
 	CHECK(dir);
-	int tried = 0;
-	for (size_t cut = 0; cut < len - 1; cut += 97) {
-		/* cJSON reports where the damaged token starts, at or before the cut. */
-		char *reason = cut == 0 ? xstrdup("corrupt (empty file)")
-		                        : xasprintf("corrupt (invalid JSON at byte *of %zu)", cut);
-		char *problem = expect_moved_aside(dir, text, cut, reason);
-		free(reason);
+	char *path = path_in(dir, "posts.json");
+	cache_t *c = cache_open(dir, NULL, false, NULL);
+	CHECK(c);
+	int tried = 0, with_posts = 0;
+	for (size_t cut = 0; cut + 3 <= s.len; cut++) {
+		bool near = false;
+		for (size_t k = 0; k < s.n; k++)
+			near = near || (cut + 3 >= s.starts[k] && cut <= s.starts[k] + 8) ||
+			       (cut + 3 >= s.ends[k] && cut <= s.ends[k] + 3);
+		if (cut % 29 != 0 && !near)
+			continue;
+		if (!write_file(path, s.text, cut)) {
+			TEST_FAIL_("cannot write %s", path);
+			break;
+		}
+		post_list_t got;
+		post_list_init(&got);
+		capture_begin();
+		size_t n = cache_load_posts(c, &got);
+		char *log = capture_end();
+		bool want[16] = { false };
+		size_t complete = 0, begun = 0;
+		for (size_t k = 0; k < s.n; k++) {
+			want[k] = cut >= s.ends[k];
+			complete += want[k];
+			begun += cut > s.starts[k];
+		}
+		char *problem = n == got.len ? check_recovered(&s, want, &got) : xstrdup("count");
+		if (!problem && cut == 0) {
+			char *line = xasprintf("balie: warning: cache: %s: corrupt (empty file); left in place "
+			                       "(read-only open); starting with an empty list\n", path);
+			if (strcmp(log, line) != 0)
+				problem = xasprintf("log was \"%s\"", log);
+			free(line);
+		} else if (!problem && complete == 0) {
+			problem = check_salvage_line(log, path, cut, "left in place (read-only open)",
+			                             "starting with an empty list");
+		} else if (!problem) {
+			char *tail = xasprintf("recovered %zu of %zu posts from it", complete, begun);
+			problem = check_salvage_line(log, path, cut, "left in place (read-only open)", tail);
+			free(tail);
+			with_posts++;
+		}
+		size_t flen = 0;
+		char *now = fsio_read_file(path, 1 << 24, &flen);
+		if (!problem && (!now || flen != cut || memcmp(now, s.text, cut) != 0 || count_entries(dir) != 1))
+			problem = xstrdup("the reader changed the directory");
+		free(now);
+		free(log);
+		post_list_clear(&got);
 		if (problem) {
-			TEST_FAIL_("cut at %zu: %s", cut, problem);
+			TEST_FAIL_("cut at %zu of %zu: %s", cut, s.len, problem);
 			free(problem);
 			break;
 		}
 		tried++;
 	}
-	EXPECT(tried > 30);
-	/* Cutting only the final newline leaves a valid file. */
-	char *path = path_in(dir, "posts.json");
-	CHECK(write_file(path, text, len - 1));
+	EXPECT(tried > 400);
+	EXPECT(with_posts > tried / 2);
+	cache_close(c);
 	free(path);
+	sample_free(&s);
+	scratch_remove(dir);
+	free(dir);
+}
+
+/* A writer keeps the damaged bytes as posts.json.corrupt-* and saves what it
+ * recovered as posts.json, which then loads whole and quietly. */
+TEST(salvaged_posts_replace_the_damaged_file)
+{
+	sample_t s;
+	CHECK(sample_make(&s, 8));
+	char *dir = scratch_dir("cache");
+	CHECK(dir);
+	char *path = path_in(dir, "posts.json");
+	size_t cut = s.len * 8 / 10; /* the audit's case: 80 % of the file */
+	size_t complete = 0, begun = 0;
+	bool want[16] = { false };
+	for (size_t k = 0; k < s.n; k++) {
+		want[k] = cut >= s.ends[k];
+		complete += want[k];
+		begun += cut > s.starts[k];
+	}
+	CHECK(complete >= 5 && complete < s.n);
+	CHECK(write_file(path, s.text, cut));
 	cache_t *c = open_writer(dir);
 	CHECK(c);
-	post_list_t got;
+	post_list_t got, again;
 	post_list_init(&got);
-	EXPECT(cache_load_posts(c, &got) == 3);
+	post_list_init(&again);
+	capture_begin();
+	size_t n = cache_load_posts(c, &got);
+	char *log = capture_end();
+	char *aside = NULL;
+	CHECK_INT(count_prefix(dir, "posts.json.corrupt-", &aside), 1);
+	char *aside_path = path_in(dir, aside);
+	char *middle = xasprintf("moved aside to %s", aside_path);
+	char *tail = xasprintf("recovered %zu of %zu posts from it", complete, begun);
+	char *problem = check_salvage_line(log, path, cut, middle, tail);
+	if (!problem)
+		problem = check_recovered(&s, want, &got);
+	size_t alen = 0;
+	char *kept = fsio_read_file(aside_path, 1 << 24, &alen);
+	if (!problem && (!kept || alen != cut || memcmp(kept, s.text, cut) != 0))
+		problem = xstrdup("the copy kept aside is not the damaged file byte for byte");
+	if (problem) {
+		TEST_FAIL_("%s", problem);
+		free(problem);
+	}
+	CHECK_INT(n, complete);
+	/* posts.json is the recovered set now: whole, and loads without a word. */
+	capture_begin();
+	size_t n2 = cache_load_posts(c, &again);
+	char *log2 = capture_end();
+	CHECK_STR(log2, "");
+	CHECK_INT(n2, complete);
+	problem = check_recovered(&s, want, &again);
+	if (problem) {
+		TEST_FAIL_("after the write-back: %s", problem);
+		free(problem);
+	}
+	CHECK_INT(count_entries(dir), 4); /* posts.json, the copy, lock, media */
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+	free(log);
+	free(log2);
+	free(kept);
+	free(middle);
+	free(tail);
+	free(aside);
+	free(aside_path);
 	post_list_clear(&got);
+	post_list_clear(&again);
 	cache_close(c);
-	free(text);
+	free(path);
+	sample_free(&s);
+	scratch_remove(dir);
+	free(dir);
+}
+
+/* Damage inside the file costs only the posts it touches: the walk goes on
+ * at the next post.  Each case damages a copy of the same sample. */
+TEST(damage_in_the_middle_costs_only_the_posts_it_touches)
+{
+	sample_t s;
+	CHECK(sample_make(&s, 8));
+	char *dir = scratch_dir("cache");
+	CHECK(dir);
+	char *path = path_in(dir, "posts.json");
+	cache_t *c = cache_open(dir, NULL, false, NULL);
+	CHECK(c);
+	enum { BRACE, SWALLOW, NUL_BLOCK, NUL_IN_TEXT, GARBAGE, COMMA, TRAILER, LAST };
+	static const char *const names[] = {
+		"the brace closing post 3's author", "post 2 swallowing post 3 as a member",
+		"4 KiB of NUL bytes from post 3 on", "a NUL byte in post 4's text (cJSON would cut it)",
+		"garbage inside post 5",
+		"the comma after post 1", "the closing brace of the file",
+	};
+	for (int how = 0; how < LAST; how++) {
+		char *b = xmalloc(s.len + 8);
+		memcpy(b, s.text, s.len + 1);
+		size_t len = s.len;
+		bool want[16];
+		size_t begun = s.n, nul_at = s.starts[3] + 100;
+		for (size_t k = 0; k < s.n; k++)
+			want[k] = true;
+		switch (how) {
+		case BRACE: {
+			char *a = strstr(b + s.starts[3], "\"bot\":true,\"emojis\":[{");
+			a = a ? strstr(a, "]}") : NULL;
+			if (a)
+				a[1] = '>';
+			want[3] = false;
+			break;
+		}
+		case SWALLOW: /* "...},{post 3}" becomes "...,"x":{post 3}": cJSON fails
+		               * only at post 4, past the start of post 3 */
+			memmove(b + s.ends[2] + 4, b + s.ends[2] + 1, s.len - s.ends[2]);
+			memcpy(b + s.ends[2] - 1, ",\"x\":", 5);
+			len += 3;
+			want[2] = false;
+			break;
+		case NUL_BLOCK: {
+			size_t from = s.starts[3] + 100, to = from + 4096;
+			if (to > s.len - 3)
+				to = s.len - 3;
+			memset(b + from, 0, to - from);
+			begun = 0;
+			for (size_t k = 0; k < s.n; k++) {
+				want[k] = s.ends[k] <= from || s.starts[k] >= to;
+				begun += s.starts[k] < from || s.starts[k] >= to;
+			}
+			break;
+		}
+		case NUL_IN_TEXT:
+			nul_at = (size_t)(strstr(b + s.starts[4], "\"text\":\"") - b) + 12;
+			b[nul_at] = '\0';
+			want[4] = false;
+			break;
+		case GARBAGE:
+			memcpy(b + s.starts[5] + 300, "}]}\"{{[,,", 9);
+			want[5] = false;
+			break;
+		case COMMA:
+			b[s.ends[1]] = ';';
+			break;
+		case TRAILER:
+			len -= 2; /* "]}\n" -> "]" */
+			break;
+		}
+		char *problem = NULL;
+		if (!write_file(path, b, len))
+			problem = xstrdup("cannot write");
+		post_list_t got;
+		post_list_init(&got);
+		capture_begin();
+		cache_load_posts(c, &got);
+		char *log = capture_end();
+		size_t n_want = 0;
+		for (size_t k = 0; k < s.n; k++)
+			n_want += want[k];
+		if (!problem)
+			problem = check_recovered(&s, want, &got);
+		if (!problem) {
+			char *tail = xasprintf("recovered %zu of %zu posts from it", n_want, begun);
+			if (how == NUL_BLOCK || how == NUL_IN_TEXT) {
+				char *line = xasprintf("balie: warning: cache: %s: corrupt (NUL byte at offset "
+				                       "%zu); left in place (read-only open); %s\n", path,
+				                       nul_at, tail);
+				if (strcmp(log, line) != 0)
+					problem = xasprintf("log was \"%s\", expected \"%s\"", log, line);
+				free(line);
+			} else {
+				problem = check_salvage_line(log, path, len, "left in place (read-only open)",
+				                             tail);
+			}
+			free(tail);
+		}
+		if (problem) {
+			TEST_FAIL_("%s: %s", names[how], problem);
+			free(problem);
+		}
+		post_list_clear(&got);
+		free(log);
+		free(b);
+	}
+	EXPECT(s.starts[3] + 100 + 4096 < s.starts[6]); /* the block spares posts 6 and 7 */
+	cache_close(c);
+	free(path);
+	sample_free(&s);
+	scratch_remove(dir);
+	free(dir);
+}
+
+/* Salvage needs the header to say what the posts are: damaged before the
+ * posts array, or naming a newer version or no format, nothing is taken
+ * and the file is moved aside as before. */
+TEST(damaged_header_or_newer_version_recovers_nothing)
+{
+	sample_t s;
+	CHECK(sample_make(&s, 3));
+	char *dir = scratch_dir("cache");
+	CHECK(dir);
+	size_t cut = s.ends[1] + 10; /* two whole posts */
+	static const struct {
+		const char *from, *to, *what;
+	} cases[] = {
+		{ "\"format\":", "\"format\";", "damaged header" },
+		{ "\"version\":1,", "\"version\":2,", "newer version" },
+		{ "\"format\":\"balie-posts\",", "", "no format" },
+		{ "\"version\":1,", "\"version\":1.5,", "fractional version" },
+		{ "\"posts\":[", "\"posts\" [", "damaged posts member" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *at = strstr(s.text, cases[i].from);
+		CHECK(at && (size_t)(at - s.text) < s.starts[0]);
+		size_t pre = (size_t)(at - s.text), fl = strlen(cases[i].from);
+		char *b = xasprintf("%.*s%s%.*s", (int)pre, s.text, cases[i].to, (int)(cut - pre - fl),
+		                    at + fl);
+		char *problem = expect_moved_aside(dir, b, strlen(b), NULL);
+		if (problem) {
+			TEST_FAIL_("%s: %s", cases[i].what, problem);
+			free(problem);
+		}
+		free(b);
+	}
+	sample_free(&s);
 	scratch_remove(dir);
 	free(dir);
 }
@@ -1909,6 +2283,76 @@ TEST(writer_on_read_only_disk_without_lock_file)
 	post_list_clear(&got);
 }
 
+/* On a full disk a salvaging writer changes nothing on disk: either no copy
+ * of the damaged file fits, or the copy fits and the recovered posts do not
+ * (then the copy is removed again).  posts.json stays the damaged file for
+ * the next start to salvage, the recovered posts load all the same, and one
+ * line says so. */
+TEST(salvage_on_a_full_disk_changes_nothing)
+{
+	sample_t s;
+	CHECK(sample_make(&s, 4));
+	size_t cut = s.ends[1] + 10;
+	bool want[16] = { true, true, false, false };
+	char *dir = scratch_tmpfs("cache", "size=256k,mode=0755");
+	CHECK(dir);
+	char *path = path_in(dir, "posts.json");
+	char *filler = path_in(dir, "filler");
+	cache_t *c = write_file(path, s.text, cut) ? open_writer(dir) : NULL;
+	int fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	off_t size = 0;
+	static const char block[4096];
+	while (fd >= 0 && write(fd, block, sizeof block) == (ssize_t)sizeof block)
+		size += (off_t)sizeof block;
+	static const char *const why[] = { "no copy could be kept",
+		                           "the recovered posts could not be saved" };
+	char *problem = c && fd >= 0 ? NULL : xstrdup("setting up the full disk failed");
+	for (int room = 0; room < 2 && !problem; room++) {
+		/* room 1: exactly the pages the copy needs */
+		off_t pages = (off_t)((cut + 4095) / 4096);
+		if (room == 1 && ftruncate(fd, size - pages * 4096) != 0) {
+			problem = xstrdup("ftruncate failed");
+			break;
+		}
+		post_list_t got;
+		post_list_init(&got);
+		capture_begin();
+		size_t n = cache_load_posts(c, &got);
+		char *log = capture_end();
+		char *middle = xasprintf("left in place, %s (No space left on device)", why[room]);
+		problem = check_salvage_line(log, path, cut, middle, "recovered 2 of 3 posts from it");
+		if (!problem)
+			problem = check_recovered(&s, want, &got);
+		size_t flen = 0;
+		char *now = fsio_read_file(path, 1 << 24, &flen);
+		if (!problem && (!now || flen != cut || memcmp(now, s.text, cut) != 0))
+			problem = xstrdup("posts.json was changed");
+		if (!problem && count_entries(dir) != 4) /* posts.json lock media filler */
+			problem = xasprintf("%d files in the cache, expected 4", count_entries(dir));
+		if (problem) {
+			char *p2 = xasprintf("room for the copy %d: %s", room, problem);
+			free(problem);
+			problem = p2;
+		}
+		EXPECT(n == 2);
+		free(now);
+		free(middle);
+		free(log);
+		post_list_clear(&got);
+	}
+	if (fd >= 0)
+		close(fd);
+	cache_close(c);
+	free(path);
+	free(filler);
+	sample_free(&s);
+	scratch_tmpfs_free(dir);
+	if (problem) {
+		TEST_FAIL_("%s", problem);
+		free(problem);
+	}
+}
+
 int main(void)
 {
 	RUN(round_trip_every_field);
@@ -1917,7 +2361,10 @@ int main(void)
 	RUN(file_has_documented_shape);
 	RUN(documented_v1_fixture_loads);
 	RUN(load_appends_newest_first);
-	RUN(truncated_at_every_97th_byte_moves_aside);
+	RUN(truncated_anywhere_keeps_every_complete_post);
+	RUN(salvaged_posts_replace_the_damaged_file);
+	RUN(damage_in_the_middle_costs_only_the_posts_it_touches);
+	RUN(damaged_header_or_newer_version_recovers_nothing);
 	RUN(random_garbage_moves_aside);
 	RUN(wrong_shapes_move_aside_with_reason);
 	RUN(future_version_is_moved_aside_not_overwritten);
@@ -1946,8 +2393,10 @@ int main(void)
 		RUN(disk_full_keeps_previous_posts);
 		RUN(read_only_disk_keeps_serving_what_it_has);
 		RUN(writer_on_read_only_disk_without_lock_file);
+		RUN(salvage_on_a_full_disk_changes_nothing);
 	} else {
-		printf("SKIP: %s: disk_full_keeps_previous_posts, read_only_disk_keeps_serving_what_it_has: "
+		printf("SKIP: %s: disk_full_keeps_previous_posts, read_only_disk_keeps_serving_what_it_has, "
+		       "writer_on_read_only_disk_without_lock_file, salvage_on_a_full_disk_changes_nothing: "
 		       "cannot mount a tmpfs here (%s); run as root\n", __FILE__, strerror(errno));
 	}
 	log_event_reset();

@@ -8,10 +8,13 @@
  * generation g is a pure function of g (1..60 posts, growing and shrinking,
  * each post carrying g and referencing the blob of g), so the parent can
  * rebuild exactly what the child could have written.  The parent SIGKILLs
- * the child after 0-30 ms, reopens the cache as the writer (which must
+ * the child at a random moment, reopens the cache as the writer (which must
  * remove any temp files the child left) and checks:
  *   - posts.json parses, and equals make_list(g) for one g, field by field;
  *   - g never goes backwards between rounds (old or new content, nothing else);
+ *   - every save the child finished before the kill is there, and at most
+ *     the one it was in the middle of besides (the child reports each
+ *     finished step through a pipe);
  *   - state.json (written after posts.json) is never ahead of posts.json,
  *     never goes backwards, and lags by at most one generation when the
  *     child completed a whole loop in that round;
@@ -20,9 +23,18 @@
  *   - no *.corrupt-* files, no temp files, no warnings in the log.
  * The child continues from the generation it finds, so the rounds build on
  * each other.  BALIE_CRASH_SEED=N repeats a run.
+ *
+ * The moment of the kill is counted in the child's own progress, not only
+ * in time: the parent waits for 0-6 of its reported steps (opened, media
+ * stored, posts saved, state saved, evicted, ...) and then 0-30 ms more.  A
+ * kill by the clock alone depended on how fast the child ran: on a loaded
+ * machine a child that had not even opened the cache in 30 ms made whole
+ * runs without a write, and the check that the writer got work done failed.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +55,22 @@
 
 #define ROUNDS 100
 #define MAX_DELAY_US 30000
+#define MAX_WAIT_STEPS 6
+/* Only a stuck child takes this long to report one step. */
+#define STEP_TIMEOUT_MS 60000
+
+/* The child's progress reports, one byte per finished step. */
+enum { STEP_OPENED = 'o', STEP_MEDIA = 'm', STEP_POSTS = 'p', STEP_STATE = 's', STEP_EVICTED = 'e' };
+
+static int progress_fd = -1;
+
+/* Report a finished step; never blocks (a full pipe only loses reports the
+ * parent does not wait for: it reads them all after the kill). */
+static void report(char step)
+{
+	ssize_t n = write(progress_fd, &step, 1);
+	(void)n;
+}
 
 static char *blob_of(long g, size_t *len)
 {
@@ -113,6 +141,7 @@ static void child_main(const char *dir, cache_options_t *o)
 	cache_load_posts(c, &cur);
 	long g = generation_of(&cur);
 	post_list_clear(&cur);
+	report(STEP_OPENED);
 	for (int rounds = 0; rounds < 100000; rounds++) {
 		g++;
 		size_t len;
@@ -122,21 +151,52 @@ static void child_main(const char *dir, cache_options_t *o)
 		if (!name)
 			_exit(4);
 		free(name);
+		report(STEP_MEDIA);
 		post_list_t l;
 		post_list_init(&l);
 		make_list(g, &l);
 		if (!cache_save_posts(c, &l))
 			_exit(5);
+		report(STEP_POSTS);
 		cJSON *st = cJSON_CreateObject();
 		cJSON *src = cJSON_AddObjectToObject(st, "mastodon:@gemeente@social.example");
 		cJSON_AddNumberToObject(src, "generation", (double)g);
 		if (!cache_save_state(c, st))
 			_exit(6);
 		cJSON_Delete(st);
+		report(STEP_STATE);
 		cache_media_evict(c, &l);
 		post_list_clear(&l);
+		report(STEP_EVICTED);
 	}
 	_exit(0);
+}
+
+/* Read the child's reports until want steps have come (or, with want < 0,
+ * until it is gone), counting saves.  Returns false when a step took longer
+ * than STEP_TIMEOUT_MS or the child went away first. */
+static bool read_steps(int fd, int want, int *steps, int *posts_saved, int *states_saved)
+{
+	while (want < 0 || *steps < want) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, STEP_TIMEOUT_MS);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		char buf[256];
+		ssize_t n = read(fd, buf, want < 0 ? sizeof buf : (size_t)(want - *steps));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return want < 0; /* end of file: the child is gone */
+		for (ssize_t i = 0; i < n; i++) {
+			*posts_saved += buf[i] == STEP_POSTS;
+			*states_saved += buf[i] == STEP_STATE;
+		}
+		*steps += (int)n;
+	}
+	return true;
 }
 
 static int count_matching(const char *dir, bool (*match)(const char *))
@@ -226,20 +286,40 @@ TEST(killed_writer_never_leaves_a_broken_cache)
 	printf("seed %u (BALIE_CRASH_SEED=%u repeats this run)\n", seed, seed);
 
 	long last_g = 0, last_state_g = 0;
-	int rounds_with_temps = 0, rounds_advanced = 0;
+	int rounds_with_temps = 0, rounds_advanced = 0, rounds_must_advance = 0;
 	char log_path[] = "/tmp/balie-crash-log-XXXXXX";
 	int log_fd = mkstemp(log_path);
 	CHECK(log_fd >= 0);
 	for (int round = 0; round < ROUNDS; round++) {
+		int wait_steps = rand() % (MAX_WAIT_STEPS + 1);
+		useconds_t delay = (useconds_t)(rand() % (MAX_DELAY_US + 1));
+		int pfd[2];
+		CHECK(pipe(pfd) == 0);
 		fflush(stdout);
 		pid_t pid = fork();
 		CHECK(pid >= 0);
-		if (pid == 0)
+		if (pid == 0) {
+			close(pfd[0]);
+			progress_fd = pfd[1];
+			fcntl(progress_fd, F_SETFL, O_NONBLOCK);
 			child_main(dir, &o);
-		usleep((useconds_t)(rand() % (MAX_DELAY_US + 1)));
+		}
+		close(pfd[1]);
+		int steps = 0, posts_saved = 0, states_saved = 0;
+		bool came = read_steps(pfd[0], wait_steps, &steps, &posts_saved, &states_saved);
+		if (came)
+			usleep(delay);
 		kill(pid, SIGKILL);
 		int status = 0;
 		CHECK(waitpid(pid, &status, 0) == pid);
+		/* Whatever the child reported before it died is in the pipe. */
+		bool drained = read_steps(pfd[0], -1, &steps, &posts_saved, &states_saved);
+		close(pfd[0]);
+		if (!came || !drained) {
+			TEST_FAIL_("round %d: the writer reported %d of %d steps, then nothing for %d s",
+			           round, steps, wait_steps, STEP_TIMEOUT_MS / 1000);
+			break;
+		}
 		if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
 			TEST_FAIL_("round %d: the writer stopped by itself (status %d)", round, status);
 			break;
@@ -284,26 +364,31 @@ TEST(killed_writer_never_leaves_a_broken_cache)
 		cJSON_Delete(st);
 
 		bool state_ok = state_g <= g && state_g >= last_state_g &&
-		                (g - last_g < 2 || state_g >= g - 1);
-		if (!equal || g < last_g || !state_ok || !ref_ok || media < 0 || corrupt || left) {
-			TEST_FAIL_("round %d: generation %ld (before %ld), state %ld, equal %d, "
-			           "referenced media present %d, bad media %s, corrupt files %d, "
-			           "temp files left %d",
-			           round, g, last_g, state_g, equal, ref_ok, bad ? bad : "none", corrupt,
-			           left);
+		                (g - last_g < 2 || state_g >= g - 1) &&
+		                (states_saved == 0 || state_g >= last_g + states_saved);
+		/* The child started from last_g; its k-th save wrote last_g + k. */
+		bool saves_kept = g >= last_g + posts_saved && g <= last_g + posts_saved + 1;
+		if (!equal || g < last_g || !state_ok || !saves_kept || !ref_ok || media < 0 || corrupt ||
+		    left) {
+			TEST_FAIL_("round %d: generation %ld (before %ld, %d saves finished), state %ld "
+			           "(%d saves finished), equal %d, referenced media present %d, bad media %s, "
+			           "corrupt files %d, temp files left %d",
+			           round, g, last_g, posts_saved, state_g, states_saved, equal, ref_ok,
+			           bad ? bad : "none", corrupt, left);
 			free(bad);
 			break;
 		}
 		rounds_advanced += g > last_g;
+		rounds_must_advance += posts_saved > 0;
 		last_g = g;
 		last_state_g = state_g;
 	}
 	close(log_fd);
 	char *log = fsio_read_file(log_path, 1 << 24, NULL);
 	unlink(log_path);
-	printf("%d rounds, reached generation %ld, advanced in %d rounds, "
+	printf("%d rounds, reached generation %ld, advanced in %d rounds (%d waited for a save), "
 	       "temp files left by the killed writer in %d rounds\n",
-	       ROUNDS, last_g, rounds_advanced, rounds_with_temps);
+	       ROUNDS, last_g, rounds_advanced, rounds_must_advance, rounds_with_temps);
 
 	/* Nothing but "removed a temp file" lines may have been logged. */
 	bool log_ok = true;
@@ -324,8 +409,10 @@ TEST(killed_writer_never_leaves_a_broken_cache)
 	free(cmd);
 	free(media_dir);
 	CHECK(log_ok);
-	/* The test means something only if the writer got work done. */
-	CHECK(rounds_advanced >= ROUNDS / 10);
+	/* The test means something only if the writer got work done: the
+	 * rounds that waited for three steps or more saw posts.json saved. */
+	CHECK(rounds_must_advance >= ROUNDS / 10);
+	CHECK(rounds_advanced >= rounds_must_advance);
 }
 
 int main(void)
