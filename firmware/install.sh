@@ -3,8 +3,9 @@
 #
 # It installs the runtime packages, the balie program and its data, a system
 # user `balie`, /etc/balie/balie.conf (only when there is none), the systemd
-# unit, the boot settings (config.txt, cmdline.txt) and switches the swap
-# file on the SD card off.  Every step first looks at what is there and only
+# unit, the console lock-down (no login prompt on any console, no SysRq, no
+# Ctrl+Alt+Del or power keys), the boot settings (config.txt, cmdline.txt) and
+# switches the swap file on the SD card off.  Every step first looks at what is there and only
 # changes what differs, so running it again changes nothing ("0 changes").
 # --dry-run prints what it would do and changes nothing.
 #
@@ -277,10 +278,38 @@ if [ ! -L "$ROOT/etc/systemd/system/multi-user.target.wants/balie.service" ]; th
 	change "enable balie.service"
 	do_in_root systemctl enable balie.service
 fi
-# balie owns tty1: no login prompt there (Ctrl+Alt+F2 still gives one on tty2)
+# balie owns tty1: no login prompt there
 if [ -L "$ROOT/etc/systemd/system/getty.target.wants/getty@tty1.service" ]; then
 	change "disable the login prompt on tty1 (getty@tty1.service)"
 	do_in_root systemctl disable getty@tty1.service
+fi
+# A keyboard in the lobby cannot leave the kiosk: no login prompt on any other
+# console (logind spawns none, getty@/autovt@ tty2-6 masked), no magic SysRq,
+# Ctrl+Alt+Del and the power keys do nothing.  balie itself also refuses
+# console switches away from tty1 while it runs (src/platform/vt.c).
+install_file "$HERE/logind-balie.conf" /etc/systemd/logind.conf.d/balie.conf 644
+before=$CHANGES
+install_file "$HERE/sysctl-balie.conf" /etc/sysctl.d/90-balie.conf 644
+if [ "$CHANGES" != "$before" ] && [ "$DRY" = 0 ] && ! is_chroot; then
+	sysctl -q -w kernel.sysrq=0 >/dev/null 2>&1 || true # now, not only after the reboot
+fi
+install_file "$HERE/system-balie-console.conf" /etc/systemd/system.conf.d/balie-console.conf 644
+masks=
+for n in 2 3 4 5 6; do
+	for u in "getty@tty$n.service" "autovt@tty$n.service"; do
+		[ "$(readlink "$ROOT/etc/systemd/system/$u" 2>/dev/null)" = /dev/null ] || masks="$masks $u"
+	done
+done
+[ "$(readlink "$ROOT/etc/systemd/system/ctrl-alt-del.target" 2>/dev/null)" = /dev/null ] ||
+	masks="$masks ctrl-alt-del.target"
+if [ -n "$masks" ]; then
+	change "mask$masks (no login prompt on tty2-tty6; Ctrl+Alt+Del does nothing)"
+	if [ "$DRY" = 0 ]; then
+		mkdir -p "$ROOT/etc/systemd/system"
+		for u in $masks; do
+			ln -sfn /dev/null "$ROOT/etc/systemd/system/$u"
+		done
+	fi
 fi
 # the board reboots itself when the whole system hangs (bcm2835 watchdog:
 # at most 15 s); balie's own hangs are caught by WatchdogSec= in the unit

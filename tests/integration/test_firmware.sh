@@ -3,8 +3,9 @@
 # rates 2.0 or lower (systemd-analyze), it keeps its promises (notify +
 # watchdog, restart forever, never waits for network or time), install.sh
 # --dry-run on a copy of a Raspberry Pi OS boot partition shows exactly the
-# intended edits and changes nothing, its errors read well, and every shell
-# script passes shellcheck.  The real install (twice, in a debootstrapped
+# intended edits and changes nothing, the console lock-down (no login prompt,
+# SysRq, Ctrl+Alt+Del or power keys) holds settings this systemd knows, its
+# errors read well, and every shell script passes shellcheck.  The real install (twice, in a debootstrapped
 # bookworm root) is tests/integration/test_install.sh.
 #
 # Prints "PASS: name" / "FAIL: name: why" lines for tests/run.sh.
@@ -104,7 +105,11 @@ for want in "balie-install: dry run: nothing will be changed" \
 	"balie-install: would enable balie.service" \
 	"balie-install: would update /boot/firmware/config.txt" \
 	"balie-install: would update /boot/firmware/cmdline.txt" \
-	"balie-install: would install /etc/systemd/system.conf.d/balie-watchdog.conf"; do
+	"balie-install: would install /etc/systemd/system.conf.d/balie-watchdog.conf" \
+	"balie-install: would install /etc/systemd/logind.conf.d/balie.conf" \
+	"balie-install: would install /etc/sysctl.d/90-balie.conf" \
+	"balie-install: would install /etc/systemd/system.conf.d/balie-console.conf" \
+	"balie-install: would mask getty@tty2.service autovt@tty2.service getty@tty3.service autovt@tty3.service getty@tty4.service autovt@tty4.service getty@tty5.service autovt@tty5.service getty@tty6.service autovt@tty6.service ctrl-alt-del.target (no login prompt on tty2-tty6; Ctrl+Alt+Del does nothing)"; do
 	printf '%s\n' "$out" | grep -qxF "$want" || missing="$missing [$want]"
 done
 printf '%s\n' "$out" | grep -q '^balie-install: would install Debian packages: libsdl2-2.0-0 .*v4l-utils' ||
@@ -140,6 +145,69 @@ else
 	fail dry_run_adds_the_config_txt_block_under_all "$(printf '%s\n' "$out" | grep '^    ' | head -n 5)"
 fi
 
+# ---- the keyboard cannot leave the kiosk -------------------------------------------
+
+# value KEY FILE SECTION: the value of KEY in [SECTION] of a systemd-style INI file
+ini_value() {
+	awk -v k="$1" -v want="[$3]" '
+		/^[[:space:]]*[#;]/ || /^[[:space:]]*$/ { next }
+		/^\[/ { sec = $0; next }
+		sec == want && index($0, k "=") == 1 { v = substr($0, length(k) + 2) }
+		END { print v }' "$2"
+}
+missing=""
+for kv in NAutoVTs=0 ReserveVT=0 HandlePowerKey=ignore HandlePowerKeyLongPress=ignore HandleRebootKey=ignore \
+	HandleRebootKeyLongPress=ignore HandleSuspendKey=ignore HandleSuspendKeyLongPress=ignore \
+	HandleHibernateKey=ignore HandleHibernateKeyLongPress=ignore; do
+	[ "$(ini_value "${kv%%=*}" firmware/logind-balie.conf Login)" = "${kv#*=}" ] || missing="$missing [Login] $kv"
+done
+[ "$(ini_value CtrlAltDelBurstAction firmware/system-balie-console.conf Manager)" = none ] ||
+	missing="$missing [Manager] CtrlAltDelBurstAction=none"
+if [ -z "$missing" ]; then pass no_login_prompt_no_power_keys_no_ctrl_alt_del_burst; else
+	fail no_login_prompt_no_power_keys_no_ctrl_alt_del_burst "missing:$missing"; fi
+
+# every key is one this systemd knows (a misspelt key is only a warning in the journal)
+logind=$(command -v /lib/systemd/systemd-logind /usr/lib/systemd/systemd-logind 2>/dev/null | head -n 1)
+manager=$(command -v /lib/systemd/systemd /usr/lib/systemd/systemd 2>/dev/null | head -n 1)
+if [ -n "$logind" ] && [ -n "$manager" ] && command -v strings >/dev/null 2>&1; then
+	strings "$logind" >"$T/logind.strings"
+	strings "$manager" >"$T/manager.strings"
+	unknown=$(grep -v '^[#[]' firmware/logind-balie.conf | grep '=' | cut -d= -f1 | while read -r k; do
+		grep -qxF "Login.$k" "$T/logind.strings" || printf ' %s' "$k"
+	done)
+	unknown=$unknown$(grep -v '^[#[]' firmware/system-balie-console.conf | grep '=' | cut -d= -f1 | while read -r k; do
+		grep -qxF "$k" "$T/manager.strings" || printf ' %s' "$k"
+	done)
+	if [ -z "$unknown" ]; then pass console_settings_are_known_to_systemd; else
+		fail console_settings_are_known_to_systemd "unknown keys:$unknown"; fi
+else
+	skip console_settings_are_known_to_systemd "no systemd-logind or strings here"
+fi
+
+# SysRq off; where the kernel has the key, sysctl itself reads the file
+if grep -qx 'kernel.sysrq = 0' firmware/sysctl-balie.conf &&
+	[ "$(grep -v '^#' firmware/sysctl-balie.conf | grep -c .)" = 1 ]; then
+	if [ -e /proc/sys/kernel/sysrq ]; then
+		if out=$(sysctl --dry-run -p firmware/sysctl-balie.conf 2>&1); then pass sysrq_off; else
+			fail sysrq_off "sysctl --dry-run: $out"; fi
+	else
+		pass "sysrq_off (file format only: no /proc/sys/kernel/sysrq here)"
+	fi
+else
+	fail sysrq_off "firmware/sysctl-balie.conf must hold exactly: kernel.sysrq = 0"
+fi
+if grep -qx -- '-sysrq_always_enabled' firmware/cmdline.txt.params; then pass cmdline_never_forces_sysrq_on; else
+	fail cmdline_never_forces_sysrq_on "no -sysrq_always_enabled in firmware/cmdline.txt.params"; fi
+
+# the words that promised a login prompt on tty2 are gone
+bad=
+for f in firmware/install.sh firmware/README.md README.md; do
+	tr '\n' ' ' <"$f" | tr -s ' #' | grep -qiE 'prompt stays available on tty2|still gives one on tty2|Ctrl\+Alt\+F2 still' &&
+		bad="$bad $f"
+done
+if [ -z "$bad" ]; then pass docs_promise_no_login_prompt; else
+	fail docs_promise_no_login_prompt "a login prompt on tty2 is still promised in:$bad"; fi
+
 # ---- messages a person can see ---------------------------------------------------
 
 check_error() { # name, expected message, command...
@@ -162,11 +230,29 @@ check_error usage_root_needs_a_binary \
 	sh firmware/install.sh --root "$R"
 check_error usage_missing_binary "install.sh: --binary $T/no-balie: no such file" \
 	sh firmware/install.sh --binary "$T/no-balie"
+# The unprivileged user must be able to read the script: its own directory
+# (mode 755) under the first base directory that user can enter, whatever
+# the mode of /tmp (0700 on some machines).
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-	cp firmware/install.sh "$T/install.sh"
-	chmod 755 "$T" "$T/install.sh"
-	check_error usage_needs_root "install.sh: must run as root (try: sudo $T/install.sh --no-packages), or use --dry-run" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups sh "$T/install.sh" --no-packages
+	U=
+	for base in "${TMPDIR:-/tmp}" /var/tmp /dev/shm "$(pwd)"; do
+		if [ -d "$base" ] && as_nobody test -x "$base" 2>/dev/null &&
+			U=$(mktemp -d "$base/balie-firmware-nobody-XXXXXX" 2>/dev/null); then
+			break
+		fi
+		U=
+	done
+	if [ -z "$U" ]; then
+		skip usage_needs_root "no directory the user nobody can enter"
+	else
+		trap 'rm -rf "$T" "$U"' EXIT
+		cp firmware/install.sh "$U/install.sh"
+		chmod 755 "$U"
+		chmod 644 "$U/install.sh"
+		check_error usage_needs_root "install.sh: must run as root (try: sudo $U/install.sh --no-packages), or use --dry-run" \
+			as_nobody sh "$U/install.sh" --no-packages
+	fi
 else
 	skip usage_needs_root "needs root and setpriv"
 fi

@@ -6,6 +6,10 @@
     network data naming file://, ftp://, data:, plain http to another host,
     or redirects to them, are never followed, and nothing they name lands on
     disk;
+  - this machine is reached only at the ports of configured sources: a post
+    whose image, avatar or card names 127.0.0.1 (in any spelling, http or
+    https, or through a redirect) at another port never gets a connection
+    there; a reload that configures a source at a new port may fetch it;
   - names on disk never come from network data: ids, handles and URLs full
     of "../" leave nothing outside the cache, and every media file is named
     by its SHA-256;
@@ -19,6 +23,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import stat
 import time
 
@@ -144,6 +150,145 @@ def test_only_allowed_urls_are_fetched_and_nothing_they_name_is_stored():
         check(open(os.path.join(cache, "media", n), "rb").read() != passwd, "/etc/passwd was never stored")
     out = faultlib.listing(conf, cache)
     check("Vijandig bericht 0" in out, "the posts themselves are kept and listed: %s" % out[-800:])
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Listener:
+    """A TCP port on this machine that counts every connection made to it (the
+    printer daemon or router page a hostile post might name).  It never
+    accepts while balie runs: the kernel completes each connection and queues
+    it, and count() takes them all from the queue afterwards, so no
+    connection is missed however slow the machine is."""
+
+    def __init__(self):
+        self.socks = []
+        s4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s4.bind(("127.0.0.1", 0))
+        self.port = s4.getsockname()[1]
+        self.socks.append(s4)
+        try:  # the same port on ::1, where the host allows it
+            s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s6.bind(("::1", self.port))
+            self.socks.append(s6)
+        except OSError:
+            pass
+        for s in self.socks:
+            s.listen(128)
+            s.setblocking(False)
+
+    def count(self):
+        n = 0
+        for s in self.socks:
+            while True:
+                try:
+                    c, _ = s.accept()
+                except (BlockingIOError, InterruptedError):
+                    break
+                c.close()
+                n += 1
+        return n
+
+    def close(self):
+        for s in self.socks:
+            s.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def local_urls(port):
+    """This machine at port, in the spellings libcurl connects to 127.0.0.1 or ::1."""
+    return ["http://127.0.0.1:%d/x.png" % port, "http://localhost:%d/x.png" % port,
+            "http://127.1:%d/x.png" % port, "http://[::1]:%d/x.png" % port,
+            "https://127.0.0.1:%d/x.png" % port, "https://0x7f.1:%d/x.png" % port,
+            "https://2130706433:%d/x.png" % port, "https://[::ffff:127.0.0.1]:%d/x.png" % port,
+            "https://localhost:%d/x.png" % port, "https://%%31%%32%%37.0.0.1:%d/x.png" % port]
+
+
+def test_no_connection_to_another_port_on_this_machine():
+    """A remote post can name any URL; only the configured source's own port
+    on this machine is ever contacted."""
+    tmp = harness.tempdir()
+    cache = os.path.join(tmp, "cache")
+    png = os.path.join(tmp, "img.png")
+    with open(png, "wb") as f:
+        f.write(faultlib.png_bytes())
+    with FakeServer() as srv, Listener() as other:
+        check(other.port != srv.port, "two different ports")
+        a = Account("z_vijf", 9505)
+        bad = local_urls(other.port) + [srv.base + "/redirect/local"]
+        statuses = []
+        for i, url in enumerate(bad):
+            sid = "%d%06d" % (int(a.id), i + 1)
+            s = a.status(srv.base, sid, "Lokaal bericht %d" % i, time.time() - 600 * (i + 2))
+            for m in s["media_attachments"]:
+                m["url"] = m["preview_url"] = url
+            s["account"]["avatar"] = s["account"]["avatar_static"] = url
+            s["card"] = {"url": url, "title": "Kaart %d" % i, "description": "", "type": "link", "image": url}
+            statuses.append(s)
+        # the control: a post whose image is on the configured server is fetched
+        good = a.status(srv.base, "%d%06d" % (int(a.id), 99), "Goed bericht", time.time() - 60,
+                        media_path="/media/good.png")
+        statuses.insert(0, good)
+        srv.set_routes([a.lookup_route(srv.base),
+                        {"path": a.statuses_path(), "headers": JSON, "body_json": statuses},
+                        {"path": "/redirect/local", "fault": "redirect",
+                         "location": "http://127.0.0.1:%d/x.png" % other.port}] + faultlib.media_routes(png))
+        conf = faultlib.config(tmp, srv.base, [a])
+        r = harness.balie("--once", "-v", config=conf, cache=cache)
+        check(r.code == 0, "--once reads the page: %r" % r)
+        log = faultlib.entries(srv)
+        connections = other.count()
+    check(connections == 0, "balie connected %d times to port %d, which no source names"
+          % (connections, other.port))
+    check(faultlib.requests_to(srv, "/media/good.png", log), "the image on the configured server was fetched")
+    check(faultlib.requests_to(srv, "/redirect/local", log), "the redirect on the configured server was asked")
+    check(re.search(r"redirect to http://127\.0\.0\.1 refused", r.err),
+          "the redirect to another local port is refused: %s" % r.err[-2000:])
+    for u in re.findall(r"net: GET (\S+?):? ", r.err):
+        check(re.match(r"http://127\.0\.0\.1:%d/" % srv.port, u), "balie fetched %s" % u)
+    out = faultlib.listing(conf, cache)
+    check("Lokaal bericht 0" in out and "Goed bericht" in out, "the posts themselves are kept: %s" % out[-800:])
+    check(faultlib.check_media_dir(cache), "the good image is stored")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_a_reload_allows_the_port_of_a_new_source_and_drops_the_old():
+    """The ports balie may use on this machine follow the configuration: after
+    SIGHUP the new source's port is fetched, and the old one's is refused even
+    when a post still names it."""
+    tmp = harness.tempdir()
+    cache = os.path.join(tmp, "cache")
+    png = os.path.join(tmp, "img.png")
+    with open(png, "wb") as f:
+        f.write(faultlib.png_bytes())
+    with FakeServer() as first, FakeServer() as second:
+        a, b = Account("z_zes", 9506), Account("z_zeven", 9507)
+        first.set_routes(a.good_routes(first.base) + faultlib.media_routes(png))
+        # the new source's posts name their images on the old source's port
+        second.set_routes([b.lookup_route(second.base),
+                           {"path": b.statuses_path(), "headers": JSON, "body_json": b.statuses(first.base)}]
+                          + faultlib.media_routes(png))
+        conf = faultlib.config(tmp, first.base, [a])
+        scr = Screen(conf, cache, env={"BALIE_TIME_SCALE": "100"}, verbose=True)
+        with scr:
+            scr.wait_for("the first source polled", lambda: faultlib.requests_to(first, a.statuses_path()), 30)
+            faultlib.config(tmp, second.base, [b])
+            scr.proc.send_signal(signal.SIGHUP)
+            scr.wait_for("the reload", lambda: scr.grep(r"main: configuration .* reloaded$"), 30)
+            # refused, this would never come: the new port was not configured at start-up
+            scr.wait_for("the new source polled twice",
+                         lambda: len(faultlib.requests_to(second, b.statuses_path())) >= 2, 30)
+            check(scr.stop() == 0, "balie quits cleanly")
+        log1 = faultlib.entries(first)
+    b_images = [e["path"] for e in log1 if e["path"].startswith("/media/photo-%s-" % b.user)]
+    check(not b_images, "the old source's port is not fetched from after the reload: %r" % b_images)
+    keys = faultlib.post_keys(cache)
+    check(any("/users/%s/" % b.user in k for k in keys), "the new source's posts are stored: %r" % keys)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
