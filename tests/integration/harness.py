@@ -134,8 +134,9 @@ def balie(*args, cache=None, env=None, timeout=120, config=None):
     e["HOME"] = e.get("HOME", "/tmp")
     if env:
         e.update(env)
+    # errors="replace": a damaged cache may hold invalid UTF-8 that balie prints as it is
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         cwd=ROOT, env=e)
+                         errors="replace", stdin=subprocess.DEVNULL, cwd=ROOT, env=e)
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -139,6 +139,20 @@ states=$(in_root systemctl is-enabled getty@tty1.service dphys-swapfile.service 
 if [ "$states" = "disabled disabled " ]; then pass tty1_login_and_swap_file_disabled; else
 	fail tty1_login_and_swap_file_disabled "getty@tty1, dphys-swapfile: $states"; fi
 
+# the keyboard cannot leave the kiosk: no other console's login prompt, no
+# Ctrl+Alt+Del, the logind, sysctl and manager settings in place
+states=$(in_root systemctl is-enabled getty@tty2.service getty@tty6.service autovt@tty3.service \
+	ctrl-alt-del.target 2>&1 | tr '\n' ' ')
+if [ "$states" = "masked masked masked masked " ] &&
+	cmp -s firmware/logind-balie.conf "$R/etc/systemd/logind.conf.d/balie.conf" &&
+	cmp -s firmware/sysctl-balie.conf "$R/etc/sysctl.d/90-balie.conf" &&
+	cmp -s firmware/system-balie-console.conf "$R/etc/systemd/system.conf.d/balie-console.conf"; then
+	pass no_console_login_sysrq_ctrl_alt_del_or_power_keys
+else
+	fail no_console_login_sysrq_ctrl_alt_del_or_power_keys \
+		"getty@tty2, getty@tty6, autovt@tty3, ctrl-alt-del.target: $states (or a settings file is missing)"
+fi
+
 if out=$(systemd-analyze verify --root="$R" --man=no balie.service 2>&1) && [ -z "$out" ]; then
 	pass unit_verifies_in_the_root
 else
