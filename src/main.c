@@ -26,6 +26,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/url.h"
 #include "base/xmalloc.h"
 #include "cache/cache.h"
 #include "config/config.h"
@@ -34,6 +35,7 @@
 #include "net/poller.h"
 #include "platform/board.h"
 #include "platform/platform.h"
+#include "platform/vt.h"
 #include "render/screen.h"
 
 #define DEFAULT_CONFIG "/etc/balie/balie.conf"
@@ -196,6 +198,29 @@ static bool add_cli_sources(config_t *cfg, char **err)
 	return true;
 }
 
+/* This machine may be fetched from only at the ports of configured sources
+ * (a test server, a local service): the operator's choice, never network
+ * data's.  Replaces the previous set, so call it for every configuration
+ * that takes effect (start-up, reload). */
+static void allow_configured_loopback(const config_t *cfg)
+{
+	source_spec_t **specs = NULL;
+	size_t n = config_sources(cfg, &specs);
+	const char **urls = xcalloc(2 * n + 1, sizeof *urls);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (specs[i]->server)
+			urls[k++] = specs[i]->server;
+		if (specs[i]->kind == SRC_FEED)
+			urls[k++] = specs[i]->handle;
+	}
+	size_t ports = url_allow_loopback(urls, k);
+	if (ports)
+		log_debug("main", "this machine may be fetched from at %zu configured port(s)", ports);
+	free(urls);
+	config_sources_free(specs, n);
+}
+
 /* The configuration: the file (given, or the default path if it exists),
  * else built-in defaults; then the command line's sources.  NULL with a
  * message printed on error. */
@@ -244,6 +269,7 @@ static config_t *reload_config(void *ctx)
 	}
 	if (add_cli_sources(cfg, &err)) {
 		log_info("main", "configuration %s reloaded", cli.config_path);
+		allow_configured_loopback(cfg);
 		return cfg;
 	}
 	log_err("main", "configuration not reloaded: %s", err);
@@ -436,7 +462,9 @@ static int run_screen(config_t *cfg)
 
 	cli.screen.reload = reload_config;
 	cli.screen.reload_ctx = NULL;
+	vt_lock(0); /* under the unit stdin is tty1: Ctrl+Alt+Fn stays on it */
 	int rc = screen_run(cfg, c, &cli.screen);
+	vt_unlock();
 	cache_close(c);
 	board_free(board);
 	return rc;
@@ -473,6 +501,7 @@ int main(int argc, char **argv)
 	config_t *cfg = load_config(cli.list);
 	if (!cfg)
 		return EXIT_USAGE;
+	allow_configured_loopback(cfg);
 
 	int rc;
 	if (cli.list) {

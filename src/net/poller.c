@@ -562,8 +562,8 @@ static void media_submit(poller_t *p, const char *url)
 {
 	if (!url || !*url || p->n_media_inflight >= MEDIA_MAX_INFLIGHT || media_busy(p, url))
 		return;
-	if (!url_is_allowed(url))
-		return; /* never fetch file:// or other schemes named by network data */
+	if (!url_may_fetch(url))
+		return; /* never fetch file://, other schemes or other local ports named by network data */
 	XGROW(p->media_inflight, p->cap_media_inflight, p->n_media_inflight + 1);
 	p->media_inflight[p->n_media_inflight++] = xstrdup(url);
 	net_request_t *req = net_request_new(url);
