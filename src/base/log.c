@@ -88,13 +88,33 @@ void log_msg(enum log_level lvl, const char *module, const char *fmt, ...)
 	free(text);
 }
 
+/* Keys may name things that come and go (a broken picture's file), so the
+ * table is bounded: most recently used first, and past EVENTS_MAX the least
+ * recently used key is forgotten (at worst its failure is logged once more). */
+enum { EVENTS_MAX = 512 };
+
 static struct event *find_event(const char *key, bool create)
 {
-	for (struct event *e = events; e; e = e->next)
-		if (strcmp(e->key, key) == 0)
+	struct event **link = &events;
+	size_t n = 0;
+	for (struct event *e = events; e; link = &e->next, e = e->next, n++)
+		if (strcmp(e->key, key) == 0) {
+			*link = e->next; /* to the front */
+			e->next = events;
+			events = e;
 			return e;
+		}
 	if (!create)
 		return NULL;
+	if (n >= EVENTS_MAX) {
+		struct event **last = &events;
+		while ((*last)->next)
+			last = &(*last)->next;
+		free((*last)->key);
+		free((*last)->last);
+		free(*last);
+		*last = NULL;
+	}
 	struct event *e = xcalloc(1, sizeof *e);
 	e->key = xstrdup(key);
 	e->next = events;
