@@ -432,6 +432,7 @@ static void set_defaults(config_t *c)
 {
 	c->display = (config_display_t){
 		.fullscreen = true,
+		.rotate = -1, /* the board profile's */
 		.language = xstrdup("nl"),
 		.organisation = xstrdup("Gemeente"),
 		.theme = xstrdup("default"),

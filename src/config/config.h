@@ -86,7 +86,7 @@ typedef struct {
 typedef struct {
 	bool fullscreen;     /* default true */
 	int width, height;   /* 0 = the display's mode */
-	int rotate;          /* 0, 90, 180, 270 */
+	int rotate;          /* 0, 90, 180, 270; -1 (default) = the board profile's */
 	char *language;      /* "nl" (default) or "en" */
 	char *organisation;  /* name in the status line; default "Gemeente" */
 	char *logo;          /* image path or NULL */

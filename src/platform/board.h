@@ -20,10 +20,15 @@
  *                                  to cardN at start (the numbers move between
  *                                  boots on a Pi 5); ignored when missing
  *   drm_device_index = -1          SDL_KMSDRM_DEVICE_INDEX, -1 = let SDL scan
- *   texture_budget_mb = 192        text/image textures kept on the GPU
- *   cache_budget_mb = 128          decoded images kept in memory
- *   max_texture = 4096             largest texture side to upload
- *   width = 1920                   default mode, 0 = the display's own
+ *   texture_budget_mb = 192        GPU memory for textures: read and checked,
+ *                                  not enforced (balie holds at most three
+ *                                  cards; see docs/performance.md)
+ *   cache_budget_mb = 128          memory one decoded picture may take (RGBA):
+ *                                  larger pictures are refused from their
+ *                                  header (at most 40 megapixels on any board)
+ *   max_texture = 4096             largest picture side the loader produces
+ *   width = 1920                   window size when the configuration and the
+ *                                  command line give none; 0 = the display's own
  *   height = 1080
  *   rotate = 0                     0, 90, 180 or 270
  *   cec_device = /dev/cec0         empty = no CEC: blank the picture instead

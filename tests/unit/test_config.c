@@ -184,7 +184,7 @@ static void check_defaults(const config_t *c)
 {
 	const config_display_t *d = &c->display;
 	EXPECT(d->fullscreen);
-	EXPECT(d->width == 0 && d->height == 0 && d->rotate == 0);
+	EXPECT(d->width == 0 && d->height == 0 && d->rotate == -1);
 	EXPECT(strcmp(d->language, "nl") == 0);
 	EXPECT(strcmp(d->organisation, "Gemeente") == 0);
 	EXPECT(strcmp(d->theme, "default") == 0);
