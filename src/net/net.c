@@ -5,7 +5,8 @@
  * the worker with curl_multi_wakeup().  The worker checks each new request
  * against the URL policy at once (refused ones complete without a socket
  * being opened), keeps the rest in a FIFO, runs at most max_parallel of them
- * on its multi handle, sleeps in curl_multi_poll(), and turns every finished
+ * on its multi handle, sleeps in curl_multi_poll() until curl's next timer
+ * (or, with nothing to do, until woken), and turns every finished
  * easy handle into an owned net_response_t on the done queue (mutex + condvar,
  * so net_wait() can block) before calling notify.
  *
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -43,7 +45,8 @@ enum {
 	MAX_HEADERS = 200,             /* response header lines kept per response */
 	MAX_HEADER_BYTES = 64 * 1024,  /* and their total size */
 	MAX_PARALLEL_LIMIT = 64,
-	POLL_MS = 1000,                /* worker wakes at least this often */
+	MAX_SLEEP_MS = 60 * 1000,      /* while transfers run: curl's timeout, capped */
+	IDLE_SLEEP_MS = 10 * 60 * 1000, /* no transfer at all: new work wakes the worker */
 };
 
 static const char REFUSED_URL_TEXT[] =
@@ -302,7 +305,7 @@ static bool redirect_allowed(job_t *j, const char *location)
 	if (base && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_URL, location, flags) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_URL, &target, 0) == CURLUE_OK)
-		ok = url_is_allowed(target);
+		ok = url_may_fetch(target);
 	if (!ok) {
 		free(j->refused_redirect);
 		if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
@@ -472,6 +475,16 @@ static void job_complete(net_t *n, job_t *j, net_error_t err, char *text)
 		n->notify(n->ctx);
 }
 
+/* Every connection, whatever name led to it (a host name can resolve to
+ * 127.0.0.1): this machine only at a configured port (url_may_connect()). */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)clientp;
+	if (purpose != CURLSOCKTYPE_IPCXN || !url_may_connect(&a->addr, a->addrlen))
+		return CURL_SOCKET_BAD;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static bool header_line_ok(const char *h)
 {
 	return h && !strpbrk(h, "\r\n");
@@ -480,7 +493,7 @@ static bool header_line_ok(const char *h)
 /* A new request from the submit queue: refuse it now, or queue it for a slot. */
 static void job_admit(net_t *n, job_t *j)
 {
-	if (!url_is_allowed(j->req->url)) {
+	if (!url_may_fetch(j->req->url)) {
 		job_complete(n, j, NET_ERR_URL, xstrdup(REFUSED_URL_TEXT));
 		return;
 	}
@@ -556,6 +569,7 @@ static void job_start(net_t *n, job_t *j)
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, n->opt.low_speed_time_s);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "balie/" BALIE_VERSION);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -642,7 +656,7 @@ static void job_finish(net_t *n, job_t *j, CURLcode rc)
 	if (err == NET_OK) {
 		char *eff = NULL;
 		curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &eff);
-		if (eff && !url_is_allowed(eff)) {
+		if (eff && !url_may_fetch(eff)) {
 			err = NET_ERR_REDIRECTS;
 			text = xstrdup("redirect ended at a disallowed URL");
 		}
@@ -717,6 +731,20 @@ static void cancel_all(net_t *n)
 	n->wait_tail = NULL;
 }
 
+/* How long the worker may sleep: until curl's next timer (connect, timeout,
+ * low-speed check, retry) while transfers run; while none runs nothing is
+ * due, and net_submit() and net_stop() wake it with curl_multi_wakeup(), so
+ * an idle screen costs no wake-ups (the long cap is only a safety net). */
+static int worker_sleep_ms(net_t *n)
+{
+	if (!n->running && !n->wait_head)
+		return IDLE_SLEEP_MS;
+	long t = -1;
+	if (curl_multi_timeout(n->multi, &t) != CURLM_OK || t < 0 || t > MAX_SLEEP_MS)
+		return MAX_SLEEP_MS;
+	return (int)t;
+}
+
 static void *worker(void *arg)
 {
 	net_t *n = arg;
@@ -745,7 +773,7 @@ static void *worker(void *arg)
 		bool finished = collect_done(n);
 		if (finished && n->wait_head && n->n_running < n->opt.max_parallel)
 			continue; /* a slot is free: start the next one without sleeping */
-		mc = curl_multi_poll(n->multi, NULL, 0, POLL_MS, NULL);
+		mc = curl_multi_poll(n->multi, NULL, 0, worker_sleep_ms(n), NULL);
 		if (mc != CURLM_OK) {
 			log_event("net-multi", LOG_LVL_WARN, "net", "curl_multi_poll: %s", curl_multi_strerror(mc));
 			struct timespec ts = { 0, 100 * 1000 * 1000 };

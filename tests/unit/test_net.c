@@ -13,7 +13,9 @@
  * closes, so a crashed test leaves nothing behind.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,6 +32,7 @@
 
 #include "test.h"
 
+#include "../../src/base/url.h"
 #include "../../src/base/xmalloc.h"
 #include "../../src/net/net.h"
 
@@ -286,6 +289,17 @@ static int closed_port(void)
 	getsockname(fd, (struct sockaddr *)&a, &l);
 	close(fd);
 	return ntohs(a.sin_port);
+}
+
+/* net fetches from this machine only at the ports of configured sources
+ * (url_allow_loopback()): here the test servers', and extra when > 0. */
+static void allow_test_ports(int extra)
+{
+	char *u[3] = { xasprintf("http://127.0.0.1:%d", plain.port), xasprintf("https://127.0.0.1:%d", tls.port),
+		       xasprintf("http://127.0.0.1:%d", extra > 0 ? extra : plain.port) };
+	url_allow_loopback((const char *const *)u, 3);
+	for (int i = 0; i < 3; i++)
+		free(u[i]);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -617,17 +631,88 @@ TEST(drip_below_low_speed_times_out_fast_drip_succeeds)
 
 TEST(closed_port_is_connect_error)
 {
+	int port = closed_port();
+	allow_test_ports(port);
 	net_t *n = start(NULL);
-	char *u = xasprintf("http://127.0.0.1:%d/x?access_token=TOPSECRET", closed_port());
+	char *u = xasprintf("http://127.0.0.1:%d/x?access_token=TOPSECRET", port);
 	net_response_t *r = fetch(n, net_request_new(u));
 	free(u);
 	net_stop(n);
+	allow_test_ports(0);
 	CHECK(r != NULL);
 	EXPECT(r->error == NET_ERR_CONNECT);
 	EXPECT(r->status == 0);
 	EXPECT(contains(r->error_text, "onnect"));
 	EXPECT(!contains(r->error_text, "TOPSECRET"));
 	net_response_free(r);
+}
+
+/* A listening socket on 127.0.0.1 that no source names; *port set. */
+static int local_listener(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t l = sizeof a;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &l) != 0)
+		return -1;
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static bool connection_waiting(int listener)
+{
+	struct pollfd p = { .fd = listener, .events = POLLIN };
+	return poll(&p, 1, 0) == 1;
+}
+
+TEST(another_port_on_this_machine_is_never_contacted)
+{
+	int port = 0;
+	int lfd = local_listener(&port);
+	CHECK(lfd >= 0);
+	net_t *n = start(NULL);
+	char *u = xasprintf("http://127.0.0.1:%d/x.png", port);
+	net_response_t *r = fetch(n, net_request_new(u));
+	free(u);
+	CHECK(r != NULL);
+	EXPECT(r->error == NET_ERR_URL);
+	net_response_free(r);
+	/* a host name that resolves to this machine is caught at connect time */
+	char host[256] = "";
+	struct addrinfo *ai = NULL, hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+	bool named = gethostname(host, sizeof host - 1) == 0 && strcmp(host, "localhost") != 0 &&
+	             getaddrinfo(host, NULL, &hints, &ai) == 0 &&
+	             (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+	if (ai)
+		freeaddrinfo(ai);
+	if (named) {
+		u = xasprintf("https://%s:%d/x.png", host, port);
+		r = fetch(n, net_request_new(u));
+		free(u);
+		CHECK(r != NULL);
+		EXPECT(r->error == NET_ERR_CONNECT);
+		net_response_free(r);
+	} else {
+		printf("      (%s does not resolve to 127.x here: the connect-time half is not exercised)\n", host);
+	}
+	net_stop(n);
+	EXPECT(!connection_waiting(lfd));
+	/* once a source names the port, it is contacted (the check can see a connection) */
+	allow_test_ports(port);
+	n = start(NULL);
+	u = xasprintf("http://127.0.0.1:%d/x.png", port);
+	net_request_t *req = net_request_new(u);
+	free(u);
+	net_submit(n, req);
+	for (int i = 0; i < 200 && !connection_waiting(lfd); i++)
+		usleep(10000);
+	EXPECT(connection_waiting(lfd));
+	close(lfd);
+	net_response_free(net_wait(n, 20000));
+	net_stop(n);
+	allow_test_ports(0);
 }
 
 TEST(reset_truncate_and_silent_close_are_transfer_errors)
@@ -1026,8 +1111,8 @@ TEST(wait_times_out_when_idle)
 	EXPECT(dt > 0.15 && dt < 1.5);
 }
 
-/* The idle worker sleeps in curl_multi_poll() for up to a second; submit and
- * stop must wake it at once (curl_multi_wakeup). */
+/* The idle worker sleeps in curl_multi_poll() until woken; submit and stop
+ * must wake it at once (curl_multi_wakeup). */
 TEST(idle_worker_wakes_at_once)
 {
 	net_t *n = start(NULL);
@@ -1043,6 +1128,67 @@ TEST(idle_worker_wakes_at_once)
 	double dt_stop = now_s() - t0;
 	if (dt_submit > 0.2 || dt_stop > 0.2)
 		TEST_FAIL_("submit answered after %.3f s, stop took %.3f s", dt_submit, dt_stop);
+}
+
+/* Thread ids of this process; returns how many (at most max). */
+static size_t task_ids(long *out, size_t max)
+{
+	size_t n = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < max)
+		if (e->d_name[0] != '.')
+			out[n++] = strtol(e->d_name, NULL, 10);
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* voluntary_ctxt_switches of thread tid: each is one time it went to sleep. */
+static long voluntary_switches(long tid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/self/task/%ld/status", tid);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* With nothing to do (after a transfer, its connection kept alive) the
+ * worker sleeps until new work arrives: it used to wake every second. */
+TEST(idle_worker_does_not_wake)
+{
+	CHECK(routes("[{'path':'/idle','body':'x'}]"));
+	long before[256], after[256];
+	size_t nb = task_ids(before, 256);
+	net_t *n = start(NULL);
+	size_t na = task_ids(after, 256);
+	long tid = -1;
+	for (size_t i = 0; i < na; i++) {
+		bool old = false;
+		for (size_t k = 0; k < nb && !old; k++)
+			old = after[i] == before[k];
+		if (!old)
+			tid = after[i];
+	}
+	CHECK(tid > 0 && na == nb + 1);
+	net_response_t *r = get(n, "/idle");
+	CHECK(r != NULL);
+	EXPECT(r->status == 200);
+	net_response_free(r);
+	sleep_ms(300);
+	long v0 = voluntary_switches(tid);
+	sleep_ms(3000);
+	long v1 = voluntary_switches(tid);
+	net_stop(n);
+	CHECK(v0 >= 0 && v1 >= v0);
+	if (v1 - v0 > 1)
+		TEST_FAIL_("the idle network thread woke %ld times in 3 s", v1 - v0);
 }
 
 TEST(error_names_are_distinct)
@@ -1150,6 +1296,7 @@ int main(void)
 		       "(python3 in PATH? run from the repo root)\n", __FILE__);
 		return 1;
 	}
+	allow_test_ports(0);
 	RUN(ok_body_and_headers_delivered);
 	RUN(custom_request_headers_and_query_arrive);
 	RUN(user_agent_is_balie_version);
@@ -1163,6 +1310,7 @@ int main(void)
 	RUN(stall_times_out);
 	RUN(drip_below_low_speed_times_out_fast_drip_succeeds);
 	RUN(closed_port_is_connect_error);
+	RUN(another_port_on_this_machine_is_never_contacted);
 	RUN(reset_truncate_and_silent_close_are_transfer_errors);
 	RUN(html_error_page_and_404_are_responses);
 	RUN(sequence_route_answers_in_turn);
@@ -1179,6 +1327,7 @@ int main(void)
 	RUN(notify_fires_once_per_response);
 	RUN(wait_times_out_when_idle);
 	RUN(idle_worker_wakes_at_once);
+	RUN(idle_worker_does_not_wake);
 	RUN(error_names_are_distinct);
 	RUN(fakeserver_templates_prefix_images_and_bad_routes);
 	RUN(stop_with_transfers_in_flight_is_prompt);
