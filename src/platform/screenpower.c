@@ -28,6 +28,8 @@
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_RETRY_MS 300000
 #define LOG_KEY "screenpower.cec"
+#define UNTRUSTED_LOOK_MS 60000      /* clock not trusted yet: look again */
+#define SAFETY_MS (15 * 60 * 1000)  /* opening hours: look at least this often */
 
 enum tv_state { TV_UNKNOWN, TV_ON, TV_OFF };
 
@@ -49,6 +51,11 @@ struct screenpower {
 	int64_t retry_at_ms; /* -1 = no retry pending */
 
 	bool warned_clock, warned_nocec;
+
+	/* what the last update learnt, for screenpower_next_due_ms() */
+	bool scheduled;      /* opening hours configured and followed */
+	bool trusted;        /* ... and the wall clock may be acted on */
+	int64_t edge_ms;     /* monotonic time of the next open/closed change; -1 = none */
 };
 
 bool screenpower_parse_mode(const char *s, screenpower_mode_t *out)
@@ -83,6 +90,7 @@ screenpower_t *screenpower_new(const screenpower_opts_t *o)
 	sp->want_on = true;
 	sp->tv = TV_UNKNOWN;
 	sp->retry_at_ms = -1;
+	sp->edge_ms = -1;
 	return sp;
 }
 
@@ -292,11 +300,18 @@ void screenpower_update(screenpower_t *sp, const schedule_t *sched, bool clock_g
 	job_poll(sp, mono_ms);
 
 	bool want = true;
-	if (sp->mode != SCREENPOWER_NONE && sched && schedule_is_configured(sched)) {
+	sp->scheduled = sp->mode != SCREENPOWER_NONE && sched && schedule_is_configured(sched);
+	sp->trusted = false;
+	sp->edge_ms = -1;
+	if (sp->scheduled) {
 		if (clock_good || schedule_trusts_clock(sched)) {
+			sp->trusted = true;
 			want = schedule_is_open(sched, wall_now);
 			if (!sp->evaluated || want != sp->want_on)
 				log_change(sched, want, wall_now);
+			time_t next = schedule_next_change(sched, wall_now);
+			if (next != (time_t)-1 && next > wall_now)
+				sp->edge_ms = mono_ms + ((int64_t)next - (int64_t)wall_now) * 1000;
 		} else if (!sp->warned_clock) {
 			sp->warned_clock = true;
 			log_info("screen", "the clock is not synchronised yet; the screen stays on "
@@ -335,14 +350,33 @@ bool screenpower_cec_ok(const screenpower_t *sp)
 	return sp->tv == (sp->want_on ? TV_ON : TV_OFF);
 }
 
+static int64_t earliest(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+/* A still screen should sleep (docs/performance.md), so this asks only for
+ * what is due: a running cec-ctl is reaped soon, a failed one retried at its
+ * time, and the schedule looked at again at its next edge.  Without opening
+ * hours nothing is ever due.  The edge comes from the wall clock, which can
+ * jump (NTP, a manual set): the main loop calls screenpower_update() at every
+ * wake-up anyway, at least at the status line's minute, and a look every
+ * SAFETY_MS bounds the rest.  Until the clock may be trusted, a look a
+ * minute notices the synchronisation. */
 int64_t screenpower_next_due_ms(const screenpower_t *sp, int64_t mono_ms)
 {
 	if (sp->pid > 0)
 		return mono_ms + 100;
-	/* opening hours have minute resolution: a look every 15 s is enough,
-	 * and an idle screen should not wake every second for it */
-	int64_t due = mono_ms + 15000;
-	if (sp->retry_at_ms >= 0 && sp->retry_at_ms < due)
-		due = sp->retry_at_ms;
+	if (!sp->evaluated)
+		return mono_ms;
+	int64_t due = sp->retry_at_ms;
+	if (sp->scheduled && !sp->trusted)
+		due = earliest(due, mono_ms + UNTRUSTED_LOOK_MS);
+	else if (sp->scheduled)
+		due = earliest(due, earliest(sp->edge_ms, mono_ms + SAFETY_MS));
 	return due;
 }

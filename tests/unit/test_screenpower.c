@@ -500,6 +500,64 @@ TEST(real_cec_ctl_accepts_the_arguments)
 	schedule_free(s);
 }
 
+/* A still screen sleeps: screen power asks for a wake-up only when something
+ * is due (it used to ask for one every second, then every 15 s). */
+TEST(wakes_only_when_something_is_due)
+{
+	reset();
+	int64_t mono = 5000;
+	/* no opening hours: never, whatever the mode */
+	screenpower_t *sp = make(SCREENPOWER_AUTO, dev, NULL);
+	CHECK_INT(screenpower_next_due_ms(sp, mono), mono); /* not looked yet: now */
+	settle(sp, NULL, true, at(2026, 11, 30, 12, 0), &mono);
+	CHECK_INT(screenpower_next_due_ms(sp, mono), -1);
+	schedule_t *none = schedule_new();
+	settle(sp, none, true, at(2026, 11, 30, 12, 0), &mono);
+	CHECK_INT(screenpower_next_due_ms(sp, mono), -1);
+	schedule_free(none);
+	screenpower_free(sp);
+
+	/* opening hours: at the next edge (Monday 16:59:30, closing at 17:00) */
+	schedule_t *s = office();
+	sp = make(SCREENPOWER_AUTO, dev, NULL);
+	settle(sp, s, true, at(2026, 11, 30, 16, 59) + 30, &mono);
+	CHECK(!screenpower_blanked(sp));
+	CHECK_INT(screenpower_next_due_ms(sp, mono), mono + 30000);
+	/* the loop wakes then: closed, the TV goes to standby, and the next
+	 * edge (Tuesday 08:30) is far: a look every 15 minutes at most */
+	mono += 30000;
+	settle(sp, s, true, at(2026, 11, 30, 17, 0), &mono);
+	CHECK(screenpower_blanked(sp));
+	CHECK_INT(screenpower_next_due_ms(sp, mono), mono + 15 * 60 * 1000);
+	/* 08:29:50 on Tuesday: ten seconds to go */
+	settle(sp, s, true, at(2026, 12, 1, 8, 29) + 50, &mono);
+	CHECK_INT(screenpower_next_due_ms(sp, mono), mono + 10000);
+	screenpower_free(sp);
+
+	/* a clock not trusted yet: a look a minute, for the synchronisation */
+	sp = make(SCREENPOWER_AUTO, dev, NULL);
+	settle(sp, s, false, (time_t)3 * 86400, &mono);
+	CHECK_INT(screenpower_next_due_ms(sp, mono), mono + 60000);
+	screenpower_free(sp);
+
+	/* "none" ignores the schedule: nothing is ever due */
+	sp = make(SCREENPOWER_NONE, dev, NULL);
+	settle(sp, s, true, at(2026, 11, 30, 20, 0), &mono);
+	CHECK_INT(screenpower_next_due_ms(sp, mono), -1);
+	screenpower_free(sp);
+
+	/* a failed command: its retry is due (retry_ms 60 s in make()) */
+	put(".exit", "1\n");
+	sp = make(SCREENPOWER_CEC, dev, NULL);
+	settle(sp, NULL, true, at(2026, 11, 30, 12, 0), &mono);
+	CHECK(!screenpower_cec_ok(sp));
+	int64_t due = screenpower_next_due_ms(sp, mono);
+	CHECK(due > mono && due <= mono + 60000);
+	drop(".exit");
+	screenpower_free(sp);
+	schedule_free(s);
+}
+
 TEST(settings_map_to_options)
 {
 	platcfg_t *pc = platcfg_new();
@@ -561,6 +619,7 @@ int main(void)
 		RUN(real_cec_ctl_accepts_the_arguments);
 	else
 		printf("SKIP: real_cec_ctl_accepts_the_arguments: /usr/bin/cec-ctl is not installed (v4l-utils)\n");
+	RUN(wakes_only_when_something_is_due);
 	RUN(settings_map_to_options);
 
 	log_set_fd(-1);
