@@ -37,6 +37,15 @@ void draw_fill_circle(SDL_Surface *s, double cx, double cy, double r, SDL_Color 
 /* Fill an antialiased rounded rectangle with colour c. */
 void draw_fill_round_rect(SDL_Surface *s, SDL_Rect r, double radius, SDL_Color c);
 
+/* Flatten s (ARGB8888) onto the colour bg in place: every pixel becomes s
+ * over bg, fully opaque.  NULL is ignored. */
+void draw_onto(SDL_Surface *s, SDL_Color bg);
+
+/* r less every rectangle in holes, as disjoint rectangles into out (at most
+ * max).  Returns their number (0 when nothing is left), or -1 when more than
+ * max would be needed. */
+int draw_rect_subtract(SDL_Rect r, const SDL_Rect *holes, int n_holes, SDL_Rect *out, int max);
+
 /* True when the surface has pixels that differ from transparent. */
 bool draw_has_ink(SDL_Surface *s);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "../layout/layout.h"
 #include "draw.h"
 #include "imghdr.h"
+#include "waiter.h"
 
 #define MAX_FILE_BYTES (64L * 1024 * 1024)
 #define HEADER_BYTES (512 * 1024)
@@ -104,9 +106,25 @@ static SDL_Surface *make(SDL_Surface *img, load_mode_t mode, int w, int h, float
 	return draw_scale(img, NULL, ow < 1 ? 1 : ow, oh < 1 ? 1 : oh);
 }
 
+static _Atomic long max_pixels = IMGHDR_MAX_PIXELS;
+static _Atomic int max_side_px;
+
+void loader_set_limits(long long max_decode_bytes, int max_side)
+{
+	long long px = max_decode_bytes > 0 ? max_decode_bytes / 4 : IMGHDR_MAX_PIXELS; /* RGBA */
+	max_pixels = (long)(px > IMGHDR_MAX_PIXELS ? IMGHDR_MAX_PIXELS : px < 1000000 ? 1000000 : px);
+	max_side_px = max_side > 0 ? max_side : 0;
+}
+
 void loader_run(const char *path, load_mode_t mode, int w, int h, float fx, float fy,
                 load_result_t *out)
 {
+	int side = max_side_px;
+	if (side > 0) { /* keep the box's shape, within the GPU's largest texture */
+		double s = fmin(1.0, fmin((double)side / (w > 0 ? w : 1), (double)side / (h > 0 ? h : 1)));
+		w = (int)(w * s);
+		h = (int)(h * s);
+	}
 	memset(out, 0, sizeof *out);
 	const char *err = NULL;
 	size_t n = 0;
@@ -124,9 +142,11 @@ void loader_run(const char *path, load_mode_t mode, int w, int h, float fx, floa
 	}
 	out->src_w = iw;
 	out->src_h = ih;
-	if ((long)iw * ih > IMGHDR_MAX_PIXELS) {
-		char dims[64];
-		snprintf(dims, sizeof dims, "%dx%d pixels, over the 40 megapixel limit", iw, ih);
+	long limit = max_pixels;
+	if ((long)iw * ih > limit) {
+		char dims[96];
+		snprintf(dims, sizeof dims, "%dx%d pixels, over the %.4g megapixel limit", iw, ih,
+		         (double)limit / 1e6);
 		fail(out, "%s: %s", path, dims);
 		return;
 	}
@@ -180,6 +200,7 @@ static void *worker(void *arg)
 		if (l->event_type) {
 			SDL_Event ev = { .type = l->event_type };
 			SDL_PushEvent(&ev);
+			waiter_pushed(); /* a loop sleeping in poll() (waiter.h) */
 		}
 	}
 	pthread_mutex_unlock(&l->mu);

@@ -49,6 +49,13 @@ bool loader_take(loader_t *l, load_result_t *out);
 void loader_run(const char *path, load_mode_t mode, int w, int h, float fx, float fy,
                 load_result_t *out);
 
+/* The board's limits (cache_budget_mb and max_texture of its profile): a
+ * picture whose decoded pixels would take more than max_decode_bytes is
+ * refused from its header, and no result is larger than max_side on either
+ * side.  0 keeps a limit at its default (40 megapixels; no side limit).
+ * Process-wide, for every loader and loader_run(); call before the first job. */
+void loader_set_limits(long long max_decode_bytes, int max_side);
+
 /* Jobs decoded so far and bytes of pixels they produced (counters). */
 uint64_t loader_decoded(const loader_t *l);
 

@@ -12,15 +12,21 @@
  *   pacer_tick(): begin/finish a transition, minute tick, draw a frame
  *
  * Wake-ups from other threads are SDL user events: the poller's notify
- * callback and the loader push them; signal handlers cannot (SDL_PushEvent
- * is not async-signal-safe), so screen_request_*() write a byte to a pipe
- * that a small thread turns into an event.
+ * callback and the loader push them and then call waiter_pushed(); signal
+ * handlers cannot (SDL_PushEvent is not async-signal-safe), so
+ * screen_request_*() set a flag and waiter_poke().  How the loop sleeps
+ * depends on the video driver (waiter.h): SDL's own wait where it sleeps in
+ * the kernel (x11, wayland), else poll() on the waiter's eventfd and the
+ * input devices (dummy, KMSDRM on a Pi), because SDL 2.26 would wake up a
+ * thousand times a second there.  A cross-fade draws each card as one
+ * picture of opaque pieces (fade.h); with the software renderer at most 30
+ * frames a second.
  *
  * For the benchmark (make bench, docs/performance.md): with BALIE_STATS=1 in
  * the environment, or with --verbose, screen_run() logs one line at exit,
  *   screen: stats: presents=N cards_built=N cards_shown=N text_blocks=N
  *   glyph_runs=N texture_uploads=N missing_glyphs=N images_decoded=N
- *   first_frame_us=T first_card_us=T
+ *   fonts_opened=N first_frame_us=T first_card_us=T
  * where the T are CLOCK_MONOTONIC microseconds (unscaled, comparable across
  * processes) of the first present and of the first present of a complete
  * card; 0 when it never happened.
@@ -32,14 +38,12 @@
 #include <SDL_ttf.h>
 #include <ctype.h>
 #include <math.h>
-#include <pthread.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../base/clock.h"
 #include "../base/log.h"
@@ -53,18 +57,20 @@
 #include "../playlist/pacer.h"
 #include "../playlist/playlist.h"
 #include "draw.h"
+#include "fade.h"
 #include "loader.h"
 #include "spot.h"
 #include "text.h"
 #include "theme.h"
+#include "waiter.h"
 
 #define SCREENSHOT_TIMEOUT_MS 20000
+#define SOFT_FADE_HZ 30
 
 static atomic_int req_quit, req_reload;
-static atomic_int wake_fd = -1;
 static screen_stats_t last_stats;
 /* benchmark figures beyond screen_stats_t (see the stats line above) */
-static uint64_t cards_shown;
+static uint64_t cards_shown, fonts_opened;
 static int64_t first_frame_us, first_card_us;
 
 enum { EV_POLLER, EV_LOADER, EV_WAKE, EV__COUNT };
@@ -83,6 +89,7 @@ typedef struct {
 	SDL_Texture *canvas;     /* logical canvas when rotated */
 	int phys_w, phys_h, lw, lh, rotate;
 	bool windowed, vsync;
+	bool soft;               /* SDL's software renderer: fades at SOFT_FADE_HZ */
 	text_engine_t *te;
 	loader_t *loader;
 	const theme_t *theme;    /* points at theme_buf */
@@ -115,6 +122,7 @@ typedef struct {
 	float finger_x, finger_y;
 
 	kiosk_t *kiosk;          /* watchdog, opening hours, burn-in drift */
+	waiter_t *waiter;        /* how the loop sleeps (waiter.h); NULL: SDL_WaitEventTimeout */
 
 	bool quit, relayout;
 	bool ready_sent;
@@ -124,52 +132,23 @@ typedef struct {
 
 /* ---- requests from other threads ------------------------------------- */
 
-static void poke(void)
-{
-	int fd = atomic_load(&wake_fd);
-	if (fd >= 0) {
-		char c = 1;
-		if (write(fd, &c, 1) < 0) {
-			/* pipe full: a wake-up is already pending */
-		}
-	}
-}
-
 void screen_request_reload(void)
 {
 	atomic_store(&req_reload, 1);
-	poke();
+	waiter_poke();
 }
 
 void screen_request_quit(void)
 {
 	atomic_store(&req_quit, 1);
-	poke();
-}
-
-typedef struct {
-	int fd;
-	uint32_t type;
-} waker_t;
-
-static void *waker_main(void *arg)
-{
-	waker_t *w = arg;
-	char buf[16];
-	for (;;) {
-		ssize_t n = read(w->fd, buf, sizeof buf);
-		if (n <= 0)
-			break;
-		SDL_Event ev = { .type = w->type };
-		SDL_PushEvent(&ev);
-	}
-	return NULL;
+	waiter_poke();
 }
 
 static void poller_notify(void *ctx)
 {
 	SDL_Event ev = { .type = *(uint32_t *)ctx };
 	SDL_PushEvent(&ev);
+	waiter_pushed();
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -273,7 +252,8 @@ static void take_snapshot(scr_t *S)
 	playlist_entry_t *e = xcalloc(n ? n : 1, sizeof *e);
 	for (size_t i = 0; i < n; i++) {
 		const post_t *p = s->posts.items[i];
-		e[i] = (playlist_entry_t){ p->key, p->show_from, p->show_until };
+		e[i] = (playlist_entry_t){ .key = p->key, .show_from = p->show_from,
+		                           .show_until = p->show_until, .priority = p->priority };
 	}
 	int64_t now = clock_mono_ms();
 	if (playlist_update(S->pl, e, n, clock_wall())) {
@@ -502,27 +482,45 @@ static void draw_frame(scr_t *S, double t, bool complete)
 		SDL_RenderPresent(ren);
 		last_stats.presents++;
 		platform_frame_presented();
+		/* Started at night (a restart, a power cut): the dark picture is
+		 * what should be on screen, so systemd hears READY=1 now; without
+		 * it Type=notify would restart balie every TimeoutStartSec. */
+		if (!S->ready_sent) {
+			S->ready_sent = true;
+			platform_ready();
+		}
 		return;
 	}
 	int dx = 0, dy = 0; /* burn-in drift; none in screenshots */
 	if (S->kiosk && !S->opt->screenshot)
 		kiosk_offset(S->kiosk, clock_mono_ms(), &dx, &dy);
 	SDL_SetRenderTarget(ren, S->canvas);
+	/* The panel everywhere, then the background around the card: every
+	 * pixel written once, where background-then-panel wrote the card's
+	 * million and a half twice (it counts with the software renderer). */
+	SDL_SetRenderDrawBlendMode(ren, SDL_BLENDMODE_NONE);
+	SDL_SetRenderDrawColor(ren, th->panel.r, th->panel.g, th->panel.b, 255);
+	SDL_RenderClear(ren);
+	const layout_card_t *L = &S->frame;
+	int ox = S->canvas ? 0 : dx, oy = S->canvas ? 0 : dy;
+	int W = S->canvas ? S->lw : S->phys_w, H = S->canvas ? S->lh : S->phys_h;
+	SDL_Rect c = { L->card.x + ox, L->card.y + oy, L->card.w, L->card.h };
+	SDL_Rect around[4] = {
+		{ 0, 0, W, c.y },
+		{ 0, c.y + c.h, W, H - c.y - c.h },
+		{ 0, c.y, c.x, c.h },
+		{ c.x + c.w, c.y, W - c.x - c.w, c.h },
+	};
+	SDL_SetRenderDrawColor(ren, th->bg.r, th->bg.g, th->bg.b, 255);
+	for (int i = 0; i < 4; i++)
+		if (around[i].w > 0 && around[i].h > 0)
+			SDL_RenderFillRect(ren, &around[i]);
 	if (!S->canvas) {
 		SDL_Rect vp = { dx, dy, S->phys_w, S->phys_h };
 		SDL_RenderSetViewport(ren, &vp);
 	}
-	SDL_SetRenderDrawBlendMode(ren, SDL_BLENDMODE_NONE);
-	SDL_SetRenderDrawColor(ren, th->bg.r, th->bg.g, th->bg.b, 255);
-	SDL_RenderClear(ren);
-	const layout_card_t *L = &S->frame;
-	SDL_Rect card = { L->card.x, L->card.y, L->card.w, L->card.h };
-	SDL_SetRenderDrawColor(ren, th->panel.r, th->panel.g, th->panel.b, 255);
-	SDL_RenderFillRect(ren, &card);
 	if (S->out) {
-		double e = smooth(t);
-		spot_draw(S->out, ren, 0, 0, (uint8_t)lround(255 * (1 - e)));
-		spot_draw(S->shown, ren, 0, 0, (uint8_t)lround(255 * e));
+		fade_draw(ren, S->out, S->shown, (uint8_t)lround(255 * (1 - smooth(t))), th->panel);
 	} else if (S->shown && spot_ready(S->shown)) {
 		spot_draw(S->shown, ren, 0, 0, 255);
 	} else if (S->snap && playlist_len(S->pl) == 0) {
@@ -591,19 +589,31 @@ static void log_stats(void)
 	log_msg(asked ? LOG_LVL_INFO : LOG_LVL_DEBUG, "screen",
 	        "stats: presents=%" PRIu64 " cards_built=%" PRIu64 " cards_shown=%" PRIu64
 	        " text_blocks=%" PRIu64 " glyph_runs=%" PRIu64 " texture_uploads=%" PRIu64
-	        " missing_glyphs=%" PRIu64 " images_decoded=%" PRIu64 " first_frame_us=%" PRId64
-	        " first_card_us=%" PRId64,
+	        " missing_glyphs=%" PRIu64 " images_decoded=%" PRIu64 " fonts_opened=%" PRIu64
+	        " first_frame_us=%" PRId64 " first_card_us=%" PRId64,
 	        st->presents, st->cards_built, cards_shown, st->text_blocks, st->glyph_runs,
-	        st->texture_uploads, st->missing_glyphs, st->images_decoded, first_frame_us,
-	        first_card_us);
+	        st->texture_uploads, st->missing_glyphs, st->images_decoded, fonts_opened,
+	        first_frame_us, first_card_us);
 }
 
+/* Both clocks run at BALIE_TIME_SCALE, so the wall clock's next minute is
+ * simply that many (scaled) milliseconds away on the monotonic one. */
 static void schedule_minute(scr_t *S)
 {
 	int64_t wall = clock_wall();
-	double scale = clock_scale() > 0 ? clock_scale() : 1;
-	int64_t ms = (int64_t)((60 - wall % 60) * 1000 / scale);
+	int64_t ms = (60 - wall % 60) * 1000;
 	pacer_set_minute(&S->pacer, clock_mono_ms() + (ms > 0 ? ms : 1));
+}
+
+/* The pacer's (scaled) milliseconds as real ones to sleep, rounded up so the
+ * loop never wakes before its deadline and spins; capped at a minute. */
+static int real_timeout(int64_t scaled_ms)
+{
+	if (scaled_ms < 0)
+		return -1;
+	double scale = clock_scale() >= 1 ? clock_scale() : 1;
+	double real = ceil((double)scaled_ms / scale);
+	return real > 60000 ? 60000 : (int)real;
 }
 
 /* ---- setup --------------------------------------------------------------- */
@@ -656,8 +666,11 @@ static bool open_display(scr_t *S)
 	const config_display_t *d = &S->cfg->display;
 	const char *driver = SDL_GetCurrentVideoDriver();
 	bool dummy = driver && (strcmp(driver, "dummy") == 0 || strcmp(driver, "offscreen") == 0);
-	int w = S->opt->width > 0 ? S->opt->width : d->width;
-	int h = S->opt->height > 0 ? S->opt->height : d->height;
+	/* size and rotation: the command line, the configuration, the board
+	 * profile, in that order (a profile is data, in boards/) */
+	const board_t *bd = S->opt->board;
+	int w = S->opt->width > 0 ? S->opt->width : d->width > 0 ? d->width : bd ? bd->width : 0;
+	int h = S->opt->height > 0 ? S->opt->height : d->height > 0 ? d->height : bd ? bd->height : 0;
 	Uint32 flags = SDL_WINDOW_SHOWN;
 	S->windowed = S->opt->windowed || !d->fullscreen;
 	if (dummy || S->opt->screenshot) {
@@ -691,8 +704,9 @@ static bool open_display(scr_t *S)
 	SDL_RendererInfo info;
 	SDL_GetRendererInfo(S->ren, &info);
 	/* The software renderer reports vsync but presents at once. */
-	S->vsync = (info.flags & SDL_RENDERER_PRESENTVSYNC) != 0 && strcmp(info.name, "software") != 0;
-	int rot = S->opt->rotate >= 0 ? S->opt->rotate : d->rotate;
+	S->soft = (info.flags & SDL_RENDERER_SOFTWARE) != 0 || strcmp(info.name, "software") == 0;
+	S->vsync = (info.flags & SDL_RENDERER_PRESENTVSYNC) != 0 && !S->soft;
+	int rot = S->opt->rotate >= 0 ? S->opt->rotate : d->rotate >= 0 ? d->rotate : bd ? bd->rotate : 0;
 	if (!layout_rotation_valid(rot)) {
 		log_warn("screen", "rotation %d is not 0, 90, 180 or 270; using 0", rot);
 		rot = 0;
@@ -708,12 +722,52 @@ static bool open_display(scr_t *S)
 	return true;
 }
 
+/* How the loop sleeps: see waiter.h; logged at -v. */
+static void open_waiter(scr_t *S)
+{
+	const char *driver = SDL_GetCurrentVideoDriver();
+	const char *input_dir = NULL;
+	waiter_mode_t mode = waiter_mode_for(driver, &input_dir);
+	const char *forced = getenv("BALIE_EVENT_WAIT");
+	char why[160];
+	if (forced && *forced)
+		snprintf(why, sizeof why, "BALIE_EVENT_WAIT=%s", forced);
+	else if (mode == WAITER_SDL)
+		snprintf(why, sizeof why, "the %s driver sleeps in the kernel", driver ? driver : "?");
+	else
+		snprintf(why, sizeof why, "SDL 2.26's %s driver has no wait of its own and would poll "
+		         "every millisecond", driver ? driver : "?");
+	S->waiter = waiter_new(mode, S->ev_base + EV_WAKE, input_dir);
+	if (!S->waiter)
+		log_debug("screen", "events: SDL_WaitEventTimeout (no eventfd for a waiter of our own)");
+	else if (mode == WAITER_SDL)
+		log_debug("screen", "events: SDL_WaitEventTimeout (%s)", why);
+	else if (input_dir)
+		log_debug("screen", "events: poll() on a wake-up eventfd and %zu input devices in %s (%s)",
+		          waiter_inputs(S->waiter), input_dir, why);
+	else
+		log_debug("screen", "events: poll() on a wake-up eventfd, no input devices (%s)", why);
+}
+
 static int refresh_rate(scr_t *S)
 {
 	SDL_DisplayMode m;
 	if (SDL_GetWindowDisplayMode(S->win, &m) == 0 && m.refresh_rate > 0)
 		return m.refresh_rate;
 	return 60;
+}
+
+/* Frames a second during a transition: the display's refresh, but at most
+ * SOFT_FADE_HZ with the software renderer, where every frame is blended by
+ * the CPU (docs/performance.md); a 0.6 s fade still gets 18 frames. */
+static int fade_rate(scr_t *S)
+{
+	int hz = refresh_rate(S);
+	if (S->soft && hz > SOFT_FADE_HZ) {
+		log_debug("screen", "software renderer: cross-fades at %d frames a second", SOFT_FADE_HZ);
+		hz = SOFT_FADE_HZ;
+	}
+	return hz;
 }
 
 /* ---- input --------------------------------------------------------------- */
@@ -839,6 +893,7 @@ static void do_reload(scr_t *S)
 	config_free(S->cfg);
 	S->cfg = n;
 	bool known;
+	theme_t was = S->theme_buf;
 	S->theme_buf = theme_with_colours(theme_get(n->display.theme, &known), n->display.background,
 	                                  n->display.panel, n->display.text_color, n->display.accent);
 	S->theme = &S->theme_buf;
@@ -854,6 +909,18 @@ static void do_reload(scr_t *S)
 	if (S->next && !S->out) {
 		spot_free(S->next);
 		S->next = NULL;
+	}
+	/* The card on screen is flattened onto the panel's colours (spot.c):
+	 * when they changed, it fades into a fresh copy of itself. */
+	const theme_t *t = &S->theme_buf;
+	bool recolour = memcmp(&was.panel, &t->panel, sizeof t->panel) != 0 ||
+	                memcmp(&was.cw_bg, &t->cw_bg, sizeof t->cw_bg) != 0;
+	const post_t *p = recolour && S->shown && !S->out && !S->next ? find_post(S, spot_key(S->shown)) : NULL;
+	if (p) {
+		spot_env_t env = env_of(S);
+		S->next = spot_new(&env, p);
+		S->next_is_prev = true;
+		pacer_skip(&S->pacer, clock_mono_ms());
 	}
 	pacer_dirty(&S->pacer);
 }
@@ -872,7 +939,12 @@ static void loop(scr_t *S)
 		if (kt >= 0 && (to < 0 || kt < to))
 			to = kt; /* the watchdog, the opening hours and the drift wake us too */
 		SDL_Event ev;
-		int got = to < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, (int)(to > 60000 ? 60000 : to));
+		int real = real_timeout(to);
+		int got;
+		if (S->waiter)
+			got = waiter_wait(S->waiter, real, &ev);
+		else
+			got = real < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, real);
 		if (got) {
 			handle_event(S, &ev);
 			while (!S->quit && SDL_PollEvent(&ev))
@@ -943,7 +1015,7 @@ int screen_run(config_t *cfg, cache_t *cache, const screen_options_t *opt)
 {
 	scr_t S = { .cfg = cfg, .cache = cache, .opt = opt };
 	memset(&last_stats, 0, sizeof last_stats);
-	cards_shown = 0;
+	cards_shown = fonts_opened = 0;
 	first_frame_us = first_card_us = 0;
 	S.start_ms = clock_mono_ms();
 	int rc = 4;
@@ -967,10 +1039,6 @@ int screen_run(config_t *cfg, cache_t *cache, const screen_options_t *opt)
 	}
 	IMG_Init(IMG_INIT_PNG | IMG_INIT_JPG | IMG_INIT_WEBP);
 	S.ev_base = SDL_RegisterEvents(EV__COUNT);
-	int pipefd[2] = { -1, -1 };
-	pthread_t waker;
-	bool waker_started = false;
-	waker_t wk;
 
 	bool known;
 	S.theme_buf = theme_with_colours(theme_get(cfg->display.theme, &known), cfg->display.background,
@@ -986,20 +1054,16 @@ int screen_run(config_t *cfg, cache_t *cache, const screen_options_t *opt)
 	}
 	if (!open_display(&S))
 		goto out;
+	if (opt->board) /* a Zero 2 W decodes smaller pictures than a PC */
+		loader_set_limits((long long)opt->board->cache_budget_mb << 20, opt->board->max_texture);
 	S.loader = loader_new(S.ev_base + EV_LOADER);
 	if (!S.loader) {
 		fprintf(stderr, "balie: cannot start the image loader thread\n");
 		goto out;
 	}
-	if (pipe(pipefd) == 0) {
-		wk = (waker_t){ pipefd[0], S.ev_base + EV_WAKE };
-		if (pthread_create(&waker, NULL, waker_main, &wk) == 0) {
-			waker_started = true;
-			atomic_store(&wake_fd, pipefd[1]);
-		}
-	}
+	open_waiter(&S);
 	S.pl = playlist_new();
-	pacer_init(&S.pacer, refresh_rate(&S), S.vsync, cfg->display.transition_ms);
+	pacer_init(&S.pacer, fade_rate(&S), S.vsync, cfg->display.transition_ms);
 	schedule_minute(&S);
 	request_logo(&S);
 	uint32_t poller_ev = S.ev_base + EV_POLLER;
@@ -1014,13 +1078,6 @@ int screen_run(config_t *cfg, cache_t *cache, const screen_options_t *opt)
 	rc = S.rc;
 
 out:
-	atomic_store(&wake_fd, -1);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	if (waker_started)
-		pthread_join(waker, NULL);
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
 	if (S.poller)
 		poller_stop(S.poller);
 	kiosk_free(S.kiosk);
@@ -1030,6 +1087,7 @@ out:
 	if (S.loader)
 		last_stats.images_decoded = loader_decoded(S.loader);
 	loader_free(S.loader);
+	waiter_free(S.waiter); /* after every thread that pushes events */
 	playlist_free(S.pl);
 	feed_snapshot_unref(S.snap);
 	free(S.media_dir);
@@ -1046,6 +1104,7 @@ out:
 	if (S.te) {
 		const text_stats_t *ts = text_stats(S.te);
 		last_stats.glyph_runs = ts->runs;
+		fonts_opened = ts->fonts_opened;
 		last_stats.missing_glyphs = ts->missing_glyphs;
 	}
 	last_stats.cards_built = spot_stats()->cards_built;

@@ -4,9 +4,9 @@
  * Opens the display (KMSDRM on a Pi console, X11/Wayland on a desktop, the
  * dummy driver for --screenshot), starts the poller, and shows one post at
  * a time as a spotlight card with a status line under it.  Rendering is on
- * demand: the loop sleeps in SDL_WaitEventTimeout until the next deadline
- * (playlist/pacer.h) and draws only when something changes or a transition
- * runs.  Images are decoded by a loader thread; the next card is prepared
+ * demand: the loop sleeps in the kernel until the next deadline
+ * (playlist/pacer.h) or an event (waiter.h) and draws only when something
+ * changes or a transition runs.  Images are decoded by a loader thread; the next card is prepared
  * while the current one is read.  Rotation is done here: the card is drawn
  * on a logical canvas (a target texture) that is turned when presented.
  *

@@ -2,10 +2,12 @@
  * spot: resolve, lay out, load, build and draw one post.  See spot.h.
  *
  * A built card is a list of textured pieces and filled rectangles at fixed
- * places on the logical canvas; drawing it is a few RenderCopy calls, so a
- * transition frame costs almost nothing and text is never rasterised per
- * frame.  Only the relative time is re-rendered, once a minute, and only
- * when its words change.
+ * places on the logical canvas; drawing it is a few RenderCopy calls, and
+ * text is never rasterised per frame.  Only the relative time is
+ * re-rendered, once a minute, and only when its words change.  Every piece
+ * is flattened onto the colour under it and uploaded without alpha, so with
+ * the software renderer a frame copies instead of blending, and a fading
+ * card is one picture with one alpha (fade.h, docs/performance.md).
  */
 #include "spot.h"
 
@@ -25,7 +27,7 @@ typedef enum { P_AVATAR, P_NAME, P_ROLE, P_META, P_BOOST, P_CW, P_TEXT, P_MEDIA,
 
 typedef struct {
 	part_t part;
-	SDL_Texture *tex;
+	SDL_Texture *tex;        /* opaque (RGB888): flattened onto what it sits on */
 	SDL_Rect dst;
 } piece_t;
 
@@ -91,6 +93,26 @@ SDL_Texture *spot_upload(SDL_Renderer *ren, SDL_Surface *s)
 	return t;
 }
 
+/* An opaque surface (ARGB8888, every alpha 255) as a texture without an
+ * alpha channel: drawn at full opacity it is a plain copy, faded a blend
+ * with one constant alpha, the two fast paths of the software renderer. */
+static SDL_Texture *upload_opaque(SDL_Renderer *ren, SDL_Surface *s)
+{
+	if (!s || !ren)
+		return NULL;
+	SDL_Texture *t = SDL_CreateTexture(ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STATIC, s->w, s->h);
+	stats.texture_uploads++;
+	if (t && SDL_UpdateTexture(t, NULL, s->pixels, s->pitch) != 0) {
+		SDL_DestroyTexture(t);
+		t = NULL;
+	}
+	if (!t) {
+		log_event("render-upload", LOG_LVL_WARN, "render", "texture upload failed: %s", SDL_GetError());
+		return NULL;
+	}
+	return t;
+}
+
 /* A file name from the cache or the feed must be a plain name. */
 static bool safe_name(const char *f)
 {
@@ -135,7 +157,8 @@ static void submit(spot_t *c, const spot_env_t *env, uint64_t *job, const char *
 	load_result_t r;
 	loader_run(path, mode, w, h, fx, fy, &r);
 	if (!r.surface)
-		log_event("render-image", LOG_LVL_WARN, "render", "image not shown: %s", r.error);
+		log_event(r.error ? r.error : "render-image", LOG_LVL_WARN, "render", "image not shown: %s",
+		          r.error ? r.error : "?"); /* once per picture, not per showing */
 	*surf = r.surface;
 	free(r.error);
 	*done = true;
@@ -254,7 +277,7 @@ bool spot_offer(spot_t *c, load_result_t *r)
 	if (!dst)
 		return false;
 	if (!r->surface)
-		log_event("render-image", LOG_LVL_WARN, "render", "image not shown: %s",
+		log_event(r->error ? r->error : "render-image", LOG_LVL_WARN, "render", "image not shown: %s",
 		          r->error ? r->error : "?");
 	*dst = r->surface;
 	*done = true;
@@ -287,6 +310,17 @@ static void add_piece(spot_t *c, part_t part, SDL_Texture *t, SDL_Rect dst)
 		return;
 	}
 	c->pieces[c->n_pieces++] = (piece_t){ part, t, dst };
+}
+
+/* Every piece is flattened onto bg, the colour it always sits on, and kept
+ * opaque: copied rather than blended (text is mostly transparent pixels, and
+ * the software renderer would blend every one of them on every frame), and
+ * a card fades as one picture (spot_draw()). */
+static void add_flat_piece(spot_t *c, const spot_env_t *env, part_t part, SDL_Surface *s,
+                           SDL_Color bg, SDL_Rect dst)
+{
+	draw_onto(s, bg);
+	add_piece(c, part, upload_opaque(env->ren, s), dst);
 }
 
 static void drop_piece(spot_t *c, part_t part)
@@ -325,7 +359,8 @@ static SDL_Rect put_text(spot_t *c, const spot_env_t *env, part_t part, const ch
 	/* The post text sits a little above the middle (optical centre). */
 	if (center_v && b.h < box.h)
 		dst.y = box.y + (box.h - b.h) / (part == P_TEXT ? 3 : 2);
-	add_piece(c, part, spot_upload(env->ren, b.surface), dst);
+	add_flat_piece(c, env, part, b.surface, part == P_CW ? env->theme->cw_bg : env->theme->panel,
+	               dst);
 	SDL_FreeSurface(b.surface);
 	return dst;
 }
@@ -458,7 +493,8 @@ static void build_meta(spot_t *c, const spot_env_t *env)
 	if (s && b.surface)
 		draw_over(s, b.surface, d + gap, (h - b.h) / 2, 255);
 	SDL_Rect dst = { box.x, box.y + (box.h - h) / 2, s ? s->w : 0, h };
-	add_piece(c, P_META, spot_upload(env->ren, s), dst);
+	if (s)
+		add_flat_piece(c, env, P_META, s, env->theme->panel, dst);
 	SDL_FreeSurface(s);
 	SDL_FreeSurface(badge);
 	SDL_FreeSurface(b.surface);
@@ -491,8 +527,9 @@ void spot_build(spot_t *c, const spot_env_t *env)
 	c->initials = !av;
 	if (!av)
 		av = initials_disc(env, c->name, L->avatar.w);
-	add_piece(c, P_AVATAR, spot_upload(env->ren, av),
-	          (SDL_Rect){ L->avatar.x, L->avatar.y, L->avatar.w, L->avatar.h });
+	if (av)
+		add_flat_piece(c, env, P_AVATAR, av, th->panel,
+		               (SDL_Rect){ L->avatar.x, L->avatar.y, L->avatar.w, L->avatar.h });
 	if (av != c->avatar_surf)
 		SDL_FreeSurface(av);
 
@@ -544,8 +581,8 @@ void spot_build(spot_t *c, const spot_env_t *env)
 		SDL_Surface *m = c->media_surf;
 		SDL_Rect dst = { L->media.x + (L->media.w - m->w) / 2, L->media.y + (L->media.h - m->h) / 2,
 			         m->w, m->h };
-		c->fills[c->n_fills++] = (fill_t){ dst, th->placeholder };
-		add_piece(c, P_MEDIA, spot_upload(env->ren, m), dst);
+		/* a picture with transparent parts shows them on the placeholder */
+		add_flat_piece(c, env, P_MEDIA, m, th->placeholder, dst);
 		if (c->caption && (c->flags & LAYOUT_CAPTION)) {
 			lrect_t cap = L->caption;
 			if (m->w < cap.w) { /* under the image, as wide as the image */
@@ -583,23 +620,61 @@ void spot_set_time(spot_t *c, const spot_env_t *env)
 	build_meta(c, env);
 }
 
+/* The card's disjoint regions: every piece, and each fill less the pieces
+ * on it.  -1 when more than max. */
+int spot_regions(const spot_t *c, SDL_Rect *out, int max)
+{
+	int n = 0;
+	SDL_Rect holes[MAX_PIECES];
+	for (size_t i = 0; i < c->n_pieces; i++)
+		holes[i] = c->pieces[i].dst;
+	for (size_t i = 0; i < c->n_fills; i++) {
+		int k = draw_rect_subtract(c->fills[i].r, holes, (int)c->n_pieces, out + n, max - n);
+		if (k < 0)
+			return -1;
+		n += k;
+	}
+	for (size_t i = 0; i < c->n_pieces; i++) {
+		if (n >= max)
+			return -1;
+		out[n++] = c->pieces[i].dst;
+	}
+	return n;
+}
+
+/* At full opacity everything is copied.  Fading, the card is drawn as one
+ * picture with one alpha: the parts of a fill under a piece are left out,
+ * so no pixel is blended twice (the pieces are opaque). */
 void spot_draw(const spot_t *c, SDL_Renderer *ren, int dx, int dy, uint8_t alpha)
 {
 	if (!c || !c->built || alpha == 0)
 		return;
-	SDL_SetRenderDrawBlendMode(ren, SDL_BLENDMODE_BLEND);
+	SDL_Rect holes[MAX_PIECES], parts[64];
+	for (size_t i = 0; i < c->n_pieces; i++)
+		holes[i] = c->pieces[i].dst;
 	for (size_t i = 0; i < c->n_fills; i++) {
 		const fill_t *f = &c->fills[i];
-		SDL_SetRenderDrawColor(ren, f->c.r, f->c.g, f->c.b, (uint8_t)(f->c.a * alpha / 255));
-		SDL_Rect r = { f->r.x + dx, f->r.y + dy, f->r.w, f->r.h };
-		SDL_RenderFillRect(ren, &r);
+		uint8_t a = (uint8_t)(f->c.a * alpha / 255);
+		SDL_SetRenderDrawBlendMode(ren, a == 255 ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
+		SDL_SetRenderDrawColor(ren, f->c.r, f->c.g, f->c.b, a);
+		int n = alpha == 255 ? -1 : draw_rect_subtract(f->r, holes, (int)c->n_pieces, parts, 64);
+		if (n < 0) { /* at full opacity, or too many parts: all of it */
+			n = 1;
+			parts[0] = f->r;
+		}
+		for (int k = 0; k < n; k++) {
+			SDL_Rect r = { parts[k].x + dx, parts[k].y + dy, parts[k].w, parts[k].h };
+			SDL_RenderFillRect(ren, &r);
+		}
 	}
 	for (size_t i = 0; i < c->n_pieces; i++) {
 		const piece_t *p = &c->pieces[i];
+		SDL_SetTextureBlendMode(p->tex, alpha == 255 ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
 		SDL_SetTextureAlphaMod(p->tex, alpha);
 		SDL_Rect r = { p->dst.x + dx, p->dst.y + dy, p->dst.w, p->dst.h };
 		SDL_RenderCopy(ren, p->tex, NULL, &r);
 	}
+	SDL_SetRenderDrawBlendMode(ren, SDL_BLENDMODE_BLEND);
 }
 
 static SDL_Rect drawn(const spot_t *c, part_t part)

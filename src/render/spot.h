@@ -58,8 +58,15 @@ bool spot_ready(const spot_t *c);
 /* Re-render the relative time when its text changed (the minute tick). */
 void spot_set_time(spot_t *c, const spot_env_t *env);
 
-/* Draw at offset (dx, dy) with opacity 0..255. */
+/* Draw at offset (dx, dy) with opacity 0..255, as one picture: every piece
+ * is opaque (flattened onto the panel, or the content warning's box, it sits
+ * on), and no pixel is drawn twice. */
 void spot_draw(const spot_t *c, SDL_Renderer *ren, int dx, int dy, uint8_t alpha);
+
+/* The rectangles the card draws (logical canvas), disjoint, at most max
+ * into out; their number, or -1 when there are more (not with the cards
+ * spot_build() makes: at most 16 pieces and 4 fills). */
+int spot_regions(const spot_t *c, SDL_Rect *out, int max);
 
 const char *spot_key(const spot_t *c);
 const layout_card_t *spot_layout(const spot_t *c);

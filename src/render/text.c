@@ -17,7 +17,11 @@
 #include "draw.h"
 
 #define MAX_FACES 40
-#define FONT_CACHE 40
+/* Open fonts kept (LRU).  Each costs 200-300 KB (FreeType face, HarfBuzz
+ * tables, glyph cache) and the shrink-to-fit search opens many sizes, so 40
+ * grew the heap by several MiB; with 12 a card reopens a few (about 1 ms
+ * each), docs/performance.md. */
+#define FONT_CACHE 12
 #define PROBE_PX 16
 
 enum { FACE_EMOJI = -1, FACE_IMAGE = -2, FACE_ELLIPSIS = -3 };

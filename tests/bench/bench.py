@@ -23,7 +23,8 @@ How each figure is taken (docs/performance.md has the why):
                  frame: callgrind with --toggle-collect=draw_frame and one
                  dump per frame (a copy of balie whose screen.o keeps
                  draw_frame out of line), a fixed pair of cards (text, image)
-                 fading into each other; frames that draw two cards count.
+                 fading into each other; frames that draw two cards, or a
+                 card under the other's picture (fade_draw), count.
  4. work per card  text blocks rasterised, glyph runs and texture uploads per
                  card built, and text blocks per frame presented, from the
                  stats line of the 60 s loop.
@@ -74,6 +75,7 @@ TARGET_PEAK_MIB = 48
 TARGET_CPU_LOOP_PCT = 2.0
 TARGET_CPU_STILL_PCT = 0.1
 TARGET_REFRESH_MS = 5.0
+BURNIN_STEP_S = 120   # the generic board's drift step, written into every config
 
 
 class BenchError(Exception):
@@ -255,7 +257,8 @@ class Bench:
             f.write("# written by tests/bench/bench.py\n"
                     "[display]\norganisation = Gemeente Voorbeeldstad\nlanguage = nl\n"
                     "dwell_min_s = %d\ndwell_max_s = %d\ntransition_ms = %d\n\n"
-                    "[cache]\ndir = %s\n\n" % (dwell_s, dwell_s, transition_ms, cache_dir))
+                    "[cache]\ndir = %s\n\n[screen]\nburnin_step_s = %d\n\n"
+                    % (dwell_s, dwell_s, transition_ms, cache_dir, BURNIN_STEP_S))
             f.write(extra)
             f.write("\n")
             f.write(gen_data.person_sections())
@@ -408,6 +411,7 @@ class Bench:
             time.sleep(settle)
             a = threads(p.pid)
             t_a = time.monotonic()
+            w_a = time.time()
             rss = []
             while time.monotonic() - t_a < seconds:
                 time.sleep(0.5)
@@ -415,7 +419,8 @@ class Bench:
                 if v:
                     rss.append((time.monotonic() - t_a, v))
             b = threads(p.pid)
-            real = time.monotonic() - t_a
+            t_b, w_b = time.monotonic(), time.time()
+            real = t_b - t_a
             total = (time.monotonic_ns() - p.t0) / 1e9
             peak = proc_status(p.pid, "VmHWM")
             rc, err = p.stop()
@@ -423,7 +428,13 @@ class Bench:
                 raise BenchError("%s exited with status %d: %s" % (name, rc, err[-600:]))
             cpu, wake, per = window_delta(a, b)
             late = [v for t, v in rss if t >= real - 30] or [v for _, v in rss]
+            # the deadlines that fell inside the window: the status line's
+            # minute (wall clock) and the burn-in drift's step (BURNIN_STEP_S
+            # on the monotonic clock, which balie's equals without a time scale)
+            ticks = int(w_b // 60) - int(w_a // 60)
+            drift = int(t_b // BURNIN_STEP_S) - int(t_a // BURNIN_STEP_S)
             return {"cpu_s": cpu, "real_s": real, "total_s": total, "cpu_pct": 100 * cpu / real,
+                    "wake": wake, "minute_ticks": ticks, "drift_steps": drift,
                     "wake_per_s": wake / real, "threads": per, "peak": peak,
                     "steady": statistics.median(late), "stats": parse_stats(err, name)}
         finally:
@@ -455,7 +466,7 @@ class Bench:
             out.append(r)
         self.res["still"] = out
 
-    # -- the parallel phase: growth, network, callgrind (not timing-sensitive) --
+    # -- the parallel phase: growth, network (not timing-sensitive); then callgrind --
 
     def growth_run(self, i, out):
         scale = 10
@@ -596,14 +607,16 @@ class Bench:
         if rc != 0:
             raise BenchError("balie under callgrind exited with status %d: %s" % (rc, err[-800:]))
         st = parse_stats(err, "balie under callgrind")
-        frames = []   # (instructions, cards drawn)
+        frames = []   # (instructions, cards drawn, fade frames)
         for name in os.listdir(d):
             if re.fullmatch(r"callgrind\.out\.\d+", name):
                 total, calls = read_callgrind(os.path.join(d, name))
                 if total:
-                    frames.append((total, calls.get("spot_draw", 0)))
-        trans = [ir for ir, cards in frames if cards == 2]
-        one = [ir for ir, cards in frames if cards == 1]
+                    frames.append((total, calls.get("spot_draw", 0), calls.get("fade_draw", 0)))
+        # a transition frame draws two cards, or (software renderer,
+        # src/render/fade.h) the incoming card under the outgoing one's picture
+        trans = [ir for ir, cards, fade in frames if cards == 2 or fade]
+        one = [ir for ir, cards, fade in frames if cards == 1 and not fade]
         if not trans:
             raise BenchError("callgrind saw no transition frame in %d s (%d frames); see %s"
                              % (self.a.cg_seconds, len(frames), d))
@@ -623,12 +636,10 @@ class Bench:
         jobs = [threading.Thread(target=guard, args=(self.growth_run, i, gr))
                 for i in range(self.a.growth_runs)]
         jobs.append(threading.Thread(target=guard, args=(self.network_run, out)))
-        jobs.append(threading.Thread(target=guard, args=(self.callgrind_run, out)))
-        say("growth (x%d, BALIE_TIME_SCALE=10), network (BALIE_TIME_SCALE=60) and callgrind "
+        say("growth (x%d, BALIE_TIME_SCALE=10) and network (BALIE_TIME_SCALE=60) "
             "in parallel, ~%d s" % (self.a.growth_runs,
                                     max(self.a.growth_seconds,
-                                        self.a.net_settle + self.a.net_seconds,
-                                        self.a.cg_seconds) + 5))
+                                        self.a.net_settle + self.a.net_seconds) + 5))
         for j in jobs:
             j.start()
         for j in jobs:
@@ -642,6 +653,15 @@ class Bench:
         n = out["net"]
         say("network: %.0f bytes/hour steady (%d requests/hour, statuses %s)"
             % (n["bytes_per_hour"], n["requests_per_hour"], n["statuses"]))
+
+    def callgrind(self):
+        """On its own, after the parallel phase: under valgrind balie runs some
+        fifty times slower, and next to the accelerated growth runs it got too
+        little of the machine to build the second card in time."""
+        out = {}
+        say("callgrind, ~%d s" % (self.a.cg_seconds + 5))
+        self.callgrind_run(out)
+        self.res.update(out)
         if "skipped" in out["cg"]:
             say("callgrind skipped:", out["cg"]["skipped"])
         else:
@@ -683,6 +703,7 @@ class Bench:
         self.loop()
         self.still()
         self.parallel()
+        self.callgrind()
         self.refresh_cost()
         self.res["seconds"] = time.monotonic() - t
         self.res["machine"]["load_after"] = os.getloadavg()[0]
@@ -855,9 +876,21 @@ def table(res):
         "")
     wk = [x["wake_per_s"] for x in sl]
     f_wk = [x["wake_per_s"] for x in fl]
-    row("   wake-ups per second while still (all threads)", mmm(wk, "%.0f"), mmm(f_wk, "%.0f"),
-        "%.1f×" % (med(wk) / med(f_wk)) if med(f_wk) > 0 else "—", "≤ 1/60 (the minute)",
-        "met" if med(wk) <= 1 / 60.0 else "missed (%.0f/s)" % med(wk))
+
+    def beyond(x):
+        """Wake-ups in the window beyond one per deadline that fell in it."""
+        main = sum(w for name, _, w in x["threads"] if name == "main")
+        other = sum(w for name, _, w in x["threads"] if name != "main")
+        return max(0, main - x.get("minute_ticks", 0) - x.get("drift_steps", 0)) + other
+    extra = [beyond(x) for x in sl]
+    row("   wake-ups per second while still (all threads)", mmm(wk, "%.3f"), mmm(f_wk, "%.0f"),
+        "%.1f×" % (med(wk) / med(f_wk)) if med(f_wk) > 0 else "—",
+        "the minute (and drift step)",
+        ("met" if med(extra) == 0 else "missed by %g wake-ups in %d s" % (med(extra), still_s)) +
+        " (%s in %d s; minute ticks %s, drift steps %s)" % (
+            "/".join(str(x.get("wake", "?")) for x in sl), still_s,
+            "/".join(str(x.get("minute_ticks", "?")) for x in sl),
+            "/".join(str(x.get("drift_steps", "?")) for x in sl)))
     other = [sum(w for name, _, w in x["threads"] if name != "main") / x["real_s"] for x in sl]
     f_other = [x["wake_other"] for x in fl]
     row("   of which threads other than the main (SDL) thread", mmm(other, "%.2f"),

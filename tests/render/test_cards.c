@@ -381,6 +381,31 @@ TEST(no_avatar_and_broken_avatar_become_initials)
 	CHECK_INT(bad, 0);
 }
 
+TEST(board_limits_refuse_big_pictures_and_cap_the_size)
+{
+	/* a Zero 2 W's profile: 24 MiB for decoded pictures, textures up to 2048 */
+	loader_set_limits(24LL << 20, 2048);
+	unsigned char six[33] = "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x0b\xb8\0\0\x09\xc4\x08\x06\0\0\0"; /* 3000x2500 */
+	write_bytes("six.png", six, sizeof six);
+	load_result_t r;
+	char *sp = path_in("six.png");
+	loader_run(sp, LOAD_MEDIA, 100, 100, 0, 0, &r);
+	free(sp);
+	EXPECT(!r.surface && r.error && strstr(r.error, "3000x2500 pixels, over the 6.291 megapixel limit"));
+	free(r.error);
+	/* no side larger than the board's largest texture */
+	loader_set_limits(0, 64);
+	write_png("wide.png", 400, 200);
+	char *wp = path_in("wide.png");
+	loader_run(wp, LOAD_FIT, 400, 200, 0, 0, &r);
+	free(wp);
+	CHECK(r.surface);
+	EXPECT(r.surface->w <= 64 && r.surface->h <= 64 && r.surface->w == 2 * r.surface->h);
+	SDL_FreeSurface(r.surface);
+	free(r.error);
+	loader_set_limits(0, 0); /* back to the defaults for the other tests */
+}
+
 TEST(broken_oversized_and_unsafe_images_leave_a_good_card)
 {
 	/* A PNG header claiming 10000 x 10000 pixels: refused before decoding. */
@@ -552,6 +577,7 @@ int main(void)
 	RUN(content_warning_hides_media);
 	RUN(boost_says_who_shared_it);
 	RUN(no_avatar_and_broken_avatar_become_initials);
+	RUN(board_limits_refuse_big_pictures_and_cap_the_size);
 	RUN(broken_oversized_and_unsafe_images_leave_a_good_card);
 	RUN(empty_text_and_custom_emoji);
 	RUN(text_is_rasterised_once_not_per_frame);
