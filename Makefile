@@ -242,7 +242,7 @@ check-armhf: deps-armhf
 # screen.o keeps draw_frame() out of line so that callgrind can count it
 # (--toggle-collect=draw_frame); then tests/bench/bench.py measures and prints
 # the table (also written to $(BUILD)/bench/report.md, every raw figure to
-# $(BUILD)/bench/results.json).  About eight minutes; nothing in `make check`
+# $(BUILD)/bench/results.json).  About eight and a half minutes; nothing in `make check`
 # depends on it.  BENCH_ARGS=--quick for a one-minute trial of the script.
 BENCH      := $(BUILD)/bench
 BENCH_ARGS ?=

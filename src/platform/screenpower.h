@@ -72,7 +72,8 @@ bool screenpower_busy(const screenpower_t *sp);
 /* True when the last CEC command for the current state succeeded. */
 bool screenpower_cec_ok(const screenpower_t *sp);
 
-/* Monotonic time by which screenpower_update() should run again. */
+/* Monotonic time by which screenpower_update() should run again; -1 when
+ * nothing is due (no opening hours). */
 int64_t screenpower_next_due_ms(const screenpower_t *sp, int64_t mono_ms);
 
 #endif

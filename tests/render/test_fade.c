@@ -9,10 +9,12 @@
 #include <SDL.h>
 #include <SDL_image.h>
 #include <SDL_ttf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../../src/base/log.h"
 #include "../../src/base/xmalloc.h"
 #include "../../src/cache/cache.h"
 #include "../../src/config/config.h"
@@ -245,6 +247,102 @@ TEST(screen_fades_through_frames_in_between)
 		TEST_FAIL_("a frame of the fade is %ld%% black", dark * 100 / ((long)W * H));
 }
 
+/* ---- a reload that changes the panel's colour ------------------------ */
+
+/* Every piece is flattened onto the panel's colour: after a reload that
+ * changes it, the card on screen must fade into a copy of itself made with
+ * the new colour (the -v log says "showing" twice for the same post), not
+ * keep rectangles of the old colour until the next card. */
+static const char recolour_conf[] = "[display]\norganisation = Gemeente Voorbeeldstad\nsample = true\n"
+                                    "dwell_min_s = 120\ndwell_max_s = 120\ntransition_ms = 200\n";
+static bool recolour_same;
+
+static config_t *recolour_cb(void *ctx)
+{
+	(void)ctx;
+	char *text = xasprintf("%s%s", recolour_conf, recolour_same ? "" : "panel = #336699\n");
+	char *err = NULL;
+	config_t *c = config_parse(text, strlen(text), "test", &err);
+	free(text);
+	free(err);
+	return c;
+}
+
+static void *reload_then_quit(void *arg)
+{
+	(void)arg;
+	struct timespec ts = { 3, 0 };
+	nanosleep(&ts, NULL); /* the first card stands */
+	screen_request_reload();
+	ts = (struct timespec){ 2, 0 };
+	nanosleep(&ts, NULL);
+	screen_request_quit();
+	return NULL;
+}
+
+/* How often the log says "showing KEY" for the first key it names. */
+static int showings(const char *log, char *key, size_t n)
+{
+	int count = 0;
+	key[0] = '\0';
+	for (const char *p = strstr(log, "showing "); p; p = strstr(p + 1, "showing ")) {
+		const char *k = p + 8, *e = strchr(k, ' ');
+		if (!e)
+			break;
+		if (!key[0])
+			snprintf(key, n, "%.*s", (int)(e - k), k);
+		if (strncmp(k, key, (size_t)(e - k)) == 0 && strlen(key) == (size_t)(e - k))
+			count++;
+	}
+	return count;
+}
+
+static int run_reload(bool same, char *key, size_t n)
+{
+	recolour_same = same;
+	char *err = NULL;
+	config_t *c = config_parse(recolour_conf, strlen(recolour_conf), "test", &err);
+	char *cdir = xasprintf("%s/cache-recolour-%d", dir, same);
+	char *logp = xasprintf("%s/recolour-%d.log", dir, same);
+	cache_options_t o;
+	cache_options_default(&o);
+	cache_t *cache = cache_open(cdir, &o, true, &err);
+	FILE *lf = fopen(logp, "w+");
+	if (!c || !cache || !lf)
+		return -1;
+	log_set_level(LOG_LVL_DEBUG);
+	log_set_fd(fileno(lf));
+	screen_options_t opt = { .width = W, .height = H, .rotate = -1, .assets_dir = "assets",
+		                 .reload = recolour_cb };
+	pthread_t th;
+	pthread_create(&th, NULL, reload_then_quit, NULL);
+	poller_set_sample_file("assets/sample-feed.json");
+	int rc = screen_run(c, cache, &opt); /* takes c */
+	poller_set_sample_file(NULL);
+	pthread_join(th, NULL);
+	log_set_fd(-1);
+	log_set_level(LOG_LVL_INFO);
+	cache_close(cache);
+	fflush(lf);
+	rewind(lf);
+	static char text[1 << 16];
+	size_t got = fread(text, 1, sizeof text - 1, lf);
+	text[got] = '\0';
+	fclose(lf);
+	free(cdir);
+	free(logp);
+	return rc == 0 ? showings(text, key, n) : -1;
+}
+
+TEST(new_panel_colour_fades_the_card_into_itself)
+{
+	char key[512];
+	CHECK_INT(run_reload(false, key, sizeof key), 2);
+	CHECK(key[0] != '\0');
+	/* the same colours: the card simply stays */
+	CHECK_INT(run_reload(true, key, sizeof key), 1);
+}
+
 int main(void)
 {
 	setenv("SDL_VIDEODRIVER", "dummy", 0);
@@ -271,6 +369,7 @@ int main(void)
 	TTF_Quit();
 	SDL_Quit();
 	RUN(screen_fades_through_frames_in_between);
+	RUN(new_panel_colour_fades_the_card_into_itself);
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("warning: could not remove %s\n", dir);
