@@ -285,7 +285,8 @@ def test_a_long_server_wait_is_kept_capped_at_a_day_and_logged_once():
     wc, wd = waits(scr, kc), waits(scr, kd)
     # Retry-After: 7200 is kept to (not cut to an hour); 3 days become one
     check(all(7100 <= w <= 7200.5 for _, w, _ in wc), "cees waits two hours each time: %r" % wc)
-    check(wd and all(w == 86400.0 for _, w, _ in wd), "dirk waits a day, the cap: %r" % wd)
+    # (logged after scheduling: at 1000x a millisecond of real time is a second here)
+    check(wd and all(86300 <= w <= 86400.5 for _, w, _ in wd), "dirk waits a day, the cap: %r" % wd)
     long_c = scr.grep(re.escape(kc) + r": the server asks balie to wait")
     check(len(long_c) == 1, "the two-hour wait is logged once, not at each refresh: %r" % long_c)
     check(re.search(r"wait (1 h 5\d min|2 h) before asking again; waiting that long$", long_c[0][1]),
